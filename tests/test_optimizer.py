@@ -313,7 +313,7 @@ def test_learning_rate_callable_is_called_every_step_without_retracing():
     lr["value"] = 0.5
     opt.apply_gradients([(tf.constant(1.0), w)])
     assert float(w.numpy()) == pytest.approx(1.0 - 0.1 - 0.5)
-    assert opt._step_fn.experimental_get_tracing_count() == 1
+    assert opt._trace_count == 1  # one compiled step, the callable's value is an argument
 
 
 def test_schedule_of_global_step():
@@ -483,17 +483,51 @@ def test_benchmark_quick_runs_and_prints_every_optimizer():
         assert sum(line.startswith(name + " ") for line in out.splitlines()) == 2
 
 
-def test_auto_jit_compiles_only_large_variables():
-    """jit_compile="auto": XLA for variables of >= XLA_MIN_ELEMENTS elements, plain graph below."""
+def _compiled_jit_flags(opt):
+    return sorted(jit for _, jit in opt._compiled.values())
+
+
+def test_auto_jit_compiles_only_large_dense_steps():
+    """jit_compile="auto": an eager step is one XLA computation when its dense updates move
+    >= XLA_MIN_ELEMENTS elements; smaller steps (and sparse ones) run as plain graph ops."""
     opt = lt.GradientDescentOptimizer(0.1)
     assert opt.jit_compile == "auto"
     small = tf.Variable(tf.ones([4]))
     opt.apply_gradients([(tf.ones([4]), small)])
-    assert set(opt._dense_fns) == {False}
+    assert _compiled_jit_flags(opt) == [False]
     large = tf.Variable(tf.ones([opt.XLA_MIN_ELEMENTS]))
     opt.apply_gradients([(tf.ones([opt.XLA_MIN_ELEMENTS]), large)])
-    assert set(opt._dense_fns) == {False, True}
+    assert _compiled_jit_flags(opt) == [False, True]
     np.testing.assert_allclose(large.numpy(), 0.9, rtol=1e-6)
+    table = tf.Variable(tf.ones([opt.XLA_MIN_ELEMENTS, 2]))
+    opt.apply_gradients([(tf.IndexedSlices(tf.ones([3, 2]), tf.constant([0, 5, 5])), table)])
+    assert _compiled_jit_flags(opt) == [False, False, True]  # tf.unique: no XLA for sparse
+    np.testing.assert_allclose(table.numpy()[5], 0.8, rtol=1e-6)  # duplicates both applied
+
+
+def test_sparse_adam_step_is_one_xla_computation_and_matches_dense():
+    """Adam's sparse update is the dense update of the summed gradient (TF1 semantics)."""
+    rows = lt.AdamOptimizer.XLA_MIN_ELEMENTS // 4
+    a, b = tf.Variable(tf.ones([rows, 4])), tf.Variable(tf.ones([rows, 4]))
+    opt_a, opt_b = lt.AdamOptimizer(0.1), lt.AdamOptimizer(0.1)
+    values, idx = tf.constant([[1.0] * 4, [2.0] * 4, [3.0] * 4]), tf.constant([7, 2, 7])
+    for _ in range(3):
+        opt_a.apply_gradients([(tf.IndexedSlices(values, idx), a)])
+        opt_b.apply_gradients([(tf.math.unsorted_segment_sum(values, idx, rows), b)])
+    assert _compiled_jit_flags(opt_a) == [True]
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+    assert a.numpy()[0, 0] == 1.0 and a.numpy()[7, 0] < 1.0  # untouched rows keep m = v = 0
+
+
+def test_fast_path_does_not_read_whole_table_for_a_sparse_update():
+    """Regression: reading the table (tf.shape(var)) forced a full copy before the scatter."""
+    opt = lt.GradientDescentOptimizer(0.1)
+    table = tf.Variable(tf.zeros([100, 3]))
+    opt.apply_gradients([(tf.IndexedSlices(tf.ones([2, 3]), tf.constant([1, 2])), table)])
+    (cf, _), = opt._compiled.values()
+    reads = [n for n in cf.graph.as_graph_def().node if n.op == "ReadVariableOp"]
+    # only the step counter is read (the schedule input); never the 100 x 3 table
+    assert len(reads) == 1
 
 
 def test_keras_model_variables_train_and_checkpoint_with_slots(tmp_path):

@@ -91,6 +91,8 @@ class FtrlOptimizer(Optimizer):
         self._set_hyper("learning_rate_power", learning_rate_power)
         self._set_hyper("l1", l1_regularization_strength)
         self._set_hyper("l2_shrinkage", l2_shrinkage_regularization_strength)
+        self._set_hyper("l2", l2_regularization_strength)
+        self._set_hyper("beta", self._beta)
 
     def _create_slots(self, var_list: list[tf.Variable]) -> None:
         for v in var_list:
@@ -104,10 +106,9 @@ class FtrlOptimizer(Optimizer):
             # As TF1: computed in Python (double precision), then a float32 tensor.
             adjusted = tf.convert_to_tensor(float(l2) + float(beta) / (2.0 * max(float(lr), 1e-36)))
         else:
-            step = self._current_step
             lr_t = self._hyper_t["learning_rate"]
-            l2_t = tf.cast(self._resolve(l2, step), lr_t.dtype)
-            beta_t = tf.cast(self._resolve(beta, step), lr_t.dtype)
+            l2_t = tf.cast(self._hyper_t["l2"], lr_t.dtype)
+            beta_t = tf.cast(self._hyper_t["beta"], lr_t.dtype)
             adjusted = l2_t + beta_t / (2.0 * tf.maximum(lr_t, 1e-36))
         self._hyper_t["adjusted_l2"] = adjusted
 

@@ -166,6 +166,11 @@ class Optimizer(_trackable.Trackable):
     GATE_OP = 1
     GATE_GRAPH = 2
     XLA_MIN_ELEMENTS = 1 << 16
+    MAX_COMPILED_STEPS = 16
+    # True for optimizers whose sparse update *is* the dense update of the summed gradient
+    # (TF1's sparse Adam moves every row): duplicates are summed into a dense gradient and
+    # the dense rule runs, so the step can be one XLA computation.
+    SPARSE_AS_DENSE = False
 
     def __init__(self, use_locking: bool, name: str) -> None:
         """Create a new optimizer (called by subclasses).
@@ -191,6 +196,11 @@ class Optimizer(_trackable.Trackable):
         self.jit_compile: bool | str = "auto"
         self._dense_fns: dict[bool, Any] = {}
         self._step_fn: Any = None
+        self._compiled: dict[Any, list] = {}
+        self._dynamic_t: dict[str, tf.Tensor] = {}
+        self._inline_dense = False
+        self._trace_count = 0
+        self._global_step: tf.Variable | None = None
         with tf.init_scope():
             self._iterations = self._create_non_slot_variable(
                 tf.constant(0, tf.int64), "iter")
@@ -226,7 +236,8 @@ class Optimizer(_trackable.Trackable):
     def _prepare(self) -> None:
         """Resolve every declared hyperparameter into ``self._hyper_t`` (tensors)."""
         step = self._current_step
-        self._hyper_t = {n: self._resolve(v, step) for n, v in self._hyper_values.items()}
+        self._hyper_t = {n: self._dynamic_t[n] if n in self._dynamic_t else self._resolve(v, step)
+                         for n, v in self._hyper_values.items()}
 
     def _hyper(self, name: str, dtype: tf.DType) -> tf.Tensor:
         """Hyperparameter ``name`` as a tensor of ``dtype`` (for use inside the hooks)."""
@@ -458,25 +469,130 @@ class Optimizer(_trackable.Trackable):
         if global_step is not None and not isinstance(global_step, tf.Variable):
             raise TypeError(f"`global_step` must be a tf.Variable or None. Received: "
                             f"global_step={global_step!r}")
+        self._global_step = global_step
+        if tf.executing_eagerly() and not tf.distribute.has_strategy():
+            if self.check_numerics:
+                self._check_finite(pairs)  # raises before anything changes
+            self._apply_eager(pairs, global_step)
+            return None
         checks = self._check_finite(pairs) if self.check_numerics else []
         var_list = [v for _, v in pairs]
         with tf.init_scope():
             self._create_slots(var_list)
-        self._global_step = global_step
         with tf.control_dependencies(checks):
             self._prepare()
         grads = [g for g, _ in pairs]
         slots = [tuple(self._slots[n][v.ref()] for n in self._slot_names_of(v)) for v in var_list]
         names = tuple(self._slot_names_of(v) for v in var_list)
         args = (grads, var_list, slots, names, dict(self._hyper_t), global_step)
-        if tf.executing_eagerly():
-            # One traced call per step: Python dispatch cost once, not once per op.
+        if tf.executing_eagerly():  # eager under a tf.distribute strategy
             if self._step_fn is None:
-                self._step_fn = tf.function(self._step_no_result, reduce_retracing=True)
+                self._step_fn = tf.function(self._step_no_result)
             self._step_fn(*args)
             return None
         with tf.control_dependencies(checks):
             return self._step(*args)
+
+    # -- the eager fast path: one compiled step per (variables, gradient kinds) structure
+    def _apply_eager(self, pairs: list[tuple[Any, tf.Variable]],
+                     global_step: tf.Variable | None) -> None:
+        """Run one step eagerly through a cached concrete function.
+
+        The whole step (every variable's update, ``_finish`` and the step counters) is traced
+        once per structure into a ``tf.function`` that captures the variables and takes only
+        the gradients (and the values of callable hyperparameters, called here every step) as
+        arguments. Calling the concrete function directly keeps the Python cost per step to
+        about that of one TF1 fused-kernel call, so a large update runs at memory speed. With
+        only dense gradients the whole step is one XLA computation (see ``jit_compile``).
+        """
+        dynamic = self._dynamic_hyper_values()
+        key = (tuple((v.ref(), _grad_signature(g)) for g, v in pairs),
+               None if global_step is None else global_step.ref(), self.jit_compile,
+               tuple((n, t.dtype, tuple(t.shape)) for n, t in dynamic.items()))
+        entry = self._compiled.get(key)
+        if entry is None:
+            with tf.init_scope():
+                self._create_slots([v for _, v in pairs])
+            if len(self._compiled) >= self.MAX_COMPILED_STEPS:
+                self._compiled.clear()  # many variable sets (e.g. models rebuilt in a loop)
+            jit = self._whole_step_jit(pairs)
+            entry = [self._trace_step(pairs, global_step, dynamic, jit), jit]
+            self._compiled[key] = entry
+            first = True
+        else:
+            first = False
+        flat = []
+        for g, _ in pairs:
+            if isinstance(g, tf.IndexedSlices):
+                flat += [g.values, g.indices]
+            else:
+                flat.append(g)
+        flat += list(dynamic.values())
+        try:
+            entry[0](*flat)
+        except tf.errors.OpError:
+            if not (first and entry[1]):
+                raise
+            # XLA could not compile something in the step (e.g. an unusual schedule):
+            # nothing ran, so run the same step as ordinary graph ops instead.
+            entry[:] = [self._trace_step(pairs, global_step, dynamic, False), False]
+            entry[0](*flat)
+
+    def _dynamic_hyper_values(self) -> dict[str, tf.Tensor]:
+        """Call the hyperparameters that are Python callables (not schedules): every step."""
+        out = {}
+        for n, value in self._hyper_values.items():
+            if _is_dynamic(value):
+                out[n] = tf.convert_to_tensor(self._resolve(value, self._current_step))
+        return out
+
+    def _whole_step_jit(self, pairs: list[tuple[Any, tf.Variable]]) -> bool:
+        """Compile the whole eager step with XLA? Only when every gradient is dense (XLA has
+        no ``tf.unique`` for duplicate sparse indices) and, for ``"auto"``, the update moves
+        at least ``XLA_MIN_ELEMENTS`` elements."""
+        if self.jit_compile is False:
+            return False
+        if not self.SPARSE_AS_DENSE and any(isinstance(g, tf.IndexedSlices) for g, _ in pairs):
+            return False
+        if self.jit_compile == "auto":
+            return sum(v.shape.num_elements() or 0 for _, v in pairs) >= self.XLA_MIN_ELEMENTS
+        return bool(self.jit_compile)
+
+    def _trace_step(self, pairs: list[tuple[Any, tf.Variable]], global_step: tf.Variable | None,
+                    dynamic: dict[str, tf.Tensor], jit: bool) -> Any:
+        var_list = [v for _, v in pairs]
+        sparse = [isinstance(g, tf.IndexedSlices) for g, _ in pairs]
+        specs = []
+        for g, is_sparse in zip([g for g, _ in pairs], sparse, strict=True):
+            if is_sparse:
+                specs += [tf.TensorSpec([None] + g.values.shape[1:].as_list(), g.values.dtype),
+                          tf.TensorSpec([None], g.indices.dtype)]
+            else:
+                specs.append(tf.TensorSpec(g.shape, g.dtype))
+        specs += [tf.TensorSpec(t.shape, t.dtype) for t in dynamic.values()]
+        names = tuple(self._slot_names_of(v) for v in var_list)
+        slots = [tuple(self._slots[n][v.ref()] for n in nm) for v, nm in zip(var_list, names,
+                                                                              strict=True)]
+        dyn_names = list(dynamic)
+
+        def step(*flat: tf.Tensor) -> None:
+            it = iter(flat)
+            grads = [tf.IndexedSlices(next(it), next(it), _static_shape(v))
+                     if s else next(it) for v, s in zip(var_list, sparse, strict=True)]
+            self._dynamic_t = dict(zip(dyn_names, it, strict=True))
+            self._global_step = global_step
+            try:
+                self._prepare()
+            finally:
+                self._dynamic_t = {}
+            self._inline_dense = jit
+            try:
+                self._step(grads, var_list, slots, names, dict(self._hyper_t), global_step)
+            finally:
+                self._inline_dense = False
+
+        self._trace_count += 1
+        return tf.function(step, jit_compile=jit, autograph=False).get_concrete_function(*specs)
 
     def _step_no_result(self, *args: Any) -> None:
         self._step(*args)
@@ -489,6 +605,8 @@ class Optimizer(_trackable.Trackable):
         try:
             updates = []
             for g, v, sl, nm in zip(grads, var_list, slots, names, strict=True):
+                if isinstance(g, tf.IndexedSlices) and self.SPARSE_AS_DENSE:
+                    g = tf.math.unsorted_segment_sum(g.values, g.indices, _num_rows(v))
                 if isinstance(g, tf.IndexedSlices):
                     updates.append(self._sparse_body(g.values, g.indices, g.dense_shape, v, sl,
                                                      nm, hyper))
@@ -595,6 +713,8 @@ class Optimizer(_trackable.Trackable):
 
     def _dense_call(self, grad: tf.Tensor, var: Any, slots: tuple, names: tuple,
                     hyper: dict) -> Any:
+        if self._inline_dense:  # already inside one XLA computation for the whole step
+            return self._dense_body(grad, var, slots, names, hyper)
         jit = self.jit_compile
         if jit == "auto":
             # XLA pays for itself on large, memory-bound updates; on small variables its
@@ -669,6 +789,34 @@ class Optimizer(_trackable.Trackable):
 
     def __repr__(self) -> str:
         return f"<labkit.train.{type(self).__name__} name={self._name!r}>"
+
+
+def _is_dynamic(value: Any) -> bool:
+    """A hyperparameter that must be called eagerly every step: a Python callable that is
+    neither a Keras schedule (traced with the step) nor a variable (read inside the step)."""
+    return (callable(value) and not isinstance(value, tf.Variable)
+            and not isinstance(value, tf.keras.optimizers.schedules.LearningRateSchedule))
+
+
+def _static_shape(var: tf.Variable) -> tf.Tensor:
+    """``var``'s shape without reading it: ``tf.shape(var)`` reads the whole value, and a
+    live read makes the following in-place scatter copy the entire table first."""
+    if var.shape.is_fully_defined():
+        return tf.constant(var.shape.as_list(), tf.int64)
+    return tf.raw_ops.VariableShape(input=var.handle, out_type=tf.int64)
+
+
+def _num_rows(var: tf.Variable) -> Any:
+    """The number of rows of ``var`` (static when known)."""
+    n = var.shape[0] if var.shape.rank else None
+    return n if n is not None else tf.raw_ops.VariableShape(input=var.handle)[0]
+
+
+def _grad_signature(g: Any) -> tuple:
+    """What a compiled step depends on: kind, dtype and (dense) shape of a gradient."""
+    if isinstance(g, tf.IndexedSlices):
+        return ("sparse", g.values.dtype, tuple(g.values.shape[1:]), g.indices.dtype)
+    return ("dense", g.dtype, tuple(g.shape))
 
 
 def _takes_argument(fn: Callable[..., Any]) -> bool:
