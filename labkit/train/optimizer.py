@@ -529,14 +529,14 @@ class Optimizer(_trackable.Trackable):
                 flat.append(g)
         flat += list(dynamic.values())
         try:
-            entry[0](*flat)
+            _call_concrete(entry[0], flat)
         except tf.errors.OpError:
             if not (first and entry[1]):
                 raise
             # XLA could not compile something in the step (e.g. an unusual schedule):
             # nothing ran, so run the same step as ordinary graph ops instead.
             entry[:] = [self._trace_step(pairs, global_step, dynamic, False), False]
-            entry[0](*flat)
+            _call_concrete(entry[0], flat)
 
     def _dynamic_hyper_values(self) -> dict[str, tf.Tensor]:
         """Call the hyperparameters that are Python callables (not schedules): every step."""
@@ -650,6 +650,9 @@ class Optimizer(_trackable.Trackable):
                 raise ValueError(f"Variable {v.name} appears more than once in `grads_and_vars`.")
             seen.add(v.ref())
             if g is None:
+                continue
+            if isinstance(g, tf.Tensor) and g.dtype == v.dtype.base_dtype and g.shape == v.shape:
+                pairs.append((g, v))  # the common case, checked cheaply
                 continue
             if not isinstance(g, tf.IndexedSlices):
                 try:
@@ -796,6 +799,20 @@ def _is_dynamic(value: Any) -> bool:
     neither a Keras schedule (traced with the step) nor a variable (read inside the step)."""
     return (callable(value) and not isinstance(value, tf.Variable)
             and not isinstance(value, tf.keras.optimizers.schedules.LearningRateSchedule))
+
+
+def _call_concrete(fn: Any, flat: list[tf.Tensor]) -> None:
+    """Call a concrete function with a flat list of tensors matching its signature.
+
+    ``ConcreteFunction._call_flat`` skips re-binding the arguments to the Python signature
+    (about 0.2 ms per call on a small machine, as much as a 1M-parameter update); the public
+    call is the fallback should a TensorFlow release drop the private method.
+    """
+    call_flat = getattr(fn, "_call_flat", None)
+    if call_flat is None:
+        fn(*flat)
+    else:
+        call_flat(flat, fn.captured_inputs)
 
 
 def _static_shape(var: tf.Variable) -> tf.Tensor:
