@@ -10,7 +10,9 @@ the kernel is idle with no ``[*]`` prompt left, and asserts what a learner would
   "Error displaying widget";
 - in 04_playground (and the widget demo of 00_start_here): moving a slider changes the plot
   image;
-- in 10_summary_tensorboard: the TensorBoard panel (an iframe) shows TensorBoard's UI;
+- in 10_summary_tensorboard: the TensorBoard panel (an iframe) shows TensorBoard's UI with the
+  notebook's runs, checked before the notebook's last cell stops the server (so that cell is
+  run separately, after the check);
 - the notebook file on disk is not saved with this run's outputs (autosave is off for the test).
 
 Screenshots go to ``artifacts/browser/<notebook>.png`` (git-ignored). Chromium is kept off the
@@ -58,6 +60,8 @@ NOTEBOOK_RUN_S = 480      # one notebook, run all cells, under load (nbval budge
 SLIDER_EFFECT_S = 60
 # notebooks whose text promises "move the slider and the plot changes": the test moves one
 SLIDER_MOVES_PLOT = ("00_start_here", "04_playground")
+TENSORBOARD_NOTEBOOK = "10_summary_tensorboard"
+TENSORBOARD_RUN = "GradientDescentOptimizer"  # a run that notebook writes (one folder per optimizer)
 
 # JupyterLab user settings for the test server only (JUPYTERLAB_SETTINGS_DIR): every cell in
 # the DOM (no windowing, so all outputs can be inspected), no autosave (the committed notebooks
@@ -243,8 +247,14 @@ def check_slider_moves_plot(page) -> None:
     raise AssertionError(f"moving {sliders.count()} slider(s) did not change any plot image")
 
 
+def run_menu(page, command: str) -> None:
+    """Click the Run menu's item for a JupyterLab command (e.g. ``runmenu:run-all``)."""
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
+    page.locator(f".lm-Menu-item[data-command='{command}']").click()
+
+
 def check_tensorboard_panel(page) -> None:
-    """An iframe in the outputs shows TensorBoard's web app."""
+    """An iframe in the outputs shows TensorBoard's web app, listing the notebook's runs."""
     frames = page.locator(".jp-NotebookPanel .jp-OutputArea-output iframe")
     assert frames.count() > 0, "no TensorBoard iframe in the notebook's outputs"
     seen = []
@@ -255,9 +265,14 @@ def check_tensorboard_panel(page) -> None:
         app = frame.content_frame.locator("tb-webapp, tf-tensorboard")
         try:
             app.first.wait_for(state="attached", timeout=60_000)
-            return
         except Exception:  # try the next iframe; all are reported below
             continue
+        # the run selector lists the runs the notebook wrote, fetched live from the server
+        run = frame.content_frame.get_by_text(TENSORBOARD_RUN, exact=True)
+        run.first.wait_for(state="visible", timeout=60_000)
+        text = frame.content_frame.locator("body").inner_text()
+        assert "Failed to fetch" not in text, f"TensorBoard shows an error: {text[:500]}"
+        return
     raise AssertionError(f"no iframe showed TensorBoard's UI (tb-webapp); iframe srcs: {seen}")
 
 
@@ -289,9 +304,21 @@ def test_notebook_runs_in_chromium(lab, browser, notebook):
         dialog = page.locator(".jp-Dialog .jp-mod-accept")
         if dialog.count():  # e.g. a kernel chooser: accept the default (Python 3)
             dialog.first.click()
-        page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
-        page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+        stops_server = notebook.startswith(TENSORBOARD_NOTEBOOK)
+        if stops_server:
+            # Its last cell stops TensorBoard: run everything above it, check the live panel,
+            # then run the last cell as a learner would at the end.
+            page.locator(".jp-NotebookPanel .jp-Cell").last.locator(".jp-InputPrompt").click()
+            run_menu(page, "notebook:run-all-above")
+        else:
+            run_menu(page, "runmenu:run-all")
         wait_for_run_all(page, base, token, notebook, NOTEBOOK_RUN_S)
+        if stops_server:
+            check_tensorboard_panel(page)
+            page.screenshot(path=str(ARTIFACTS / f"{path.stem}-tensorboard.png"))
+            page.locator(".jp-NotebookPanel .jp-Cell").last.locator(".jp-InputPrompt").click()
+            run_menu(page, "notebook:run-cell")
+            wait_for_run_all(page, base, token, notebook, NOTEBOOK_RUN_S)
         page.wait_for_timeout(1000)  # let late widget views render
         page.screenshot(path=str(shot))
 
@@ -311,9 +338,9 @@ def test_notebook_runs_in_chromium(lab, browser, notebook):
         if notebook.startswith(SLIDER_MOVES_PLOT):
             check_slider_moves_plot(page)
             page.screenshot(path=str(ARTIFACTS / f"{path.stem}-after-slider.png"))
-        if notebook.startswith("10_summary_tensorboard"):
-            check_tensorboard_panel(page)
-            page.screenshot(path=str(shot))
+        if stops_server:
+            prompts = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt").all_inner_texts()
+            assert re.search(r"\[\d+\]", prompts[-1]), f"the last cell did not run: {prompts[-1]!r}"
     finally:
         if not shot.exists():
             try:
