@@ -14,7 +14,6 @@ import argparse
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +21,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from labkit.processes import stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,11 +73,7 @@ def main() -> int:
               f"pip cache {'disabled' if args.cold else 'as configured'}; {os.cpu_count()} cores)")
         return 0
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_group(proc)
         shutil.rmtree(work, ignore_errors=True)
 
 

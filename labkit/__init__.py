@@ -18,7 +18,7 @@ _EXPORTS: dict[str, str] = {
     "train": "", "data": "", "summary": "", "tensorboard": "", "plots": "", "palette": "",
     "widgets": "", "playground": "", "surfaces": "", "training": "", "digits_mlp": "",
     "checkpoints": "", "savedmodel": "", "distribute": "", "exercises": "", "doctor": "",
-    "migration": "", "loss_explorer": "", "gate_lab": "", "train_digits": "", "notebooks": "",
+    "migration": "", "loss_explorer": "", "gate_lab": "", "train_digits": "", "notebooks": "", "processes": "",
     # everyday names
     "seed_everything": "labkit.seeding",
     "color_for": "labkit.palette",
@@ -41,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "Playground": "labkit.playground",
     "controls_for": "labkit.widgets",
     "reset": "labkit.reset",
+    "stop_process_group": "labkit.processes",
 }
 
 __all__ = ["__version__", *_EXPORTS]

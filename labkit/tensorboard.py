@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +28,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
+
+from labkit.processes import stop_process_group
 
 __all__ = [
     "TensorBoardHandle",
@@ -318,7 +319,7 @@ def stop(handle: TensorBoardHandle | int | None = None, timeout: float = 10.0) -
     stopped = []
     for h in targets:
         if h.process is not None:
-            _stop_group(h.process, timeout)
+            stop_process_group(h.process, timeout)
         else:
             _stop_pid(h.pid, timeout)
         with contextlib.suppress(FileNotFoundError):
@@ -329,21 +330,6 @@ def stop(handle: TensorBoardHandle | int | None = None, timeout: float = 10.0) -
         _LAUNCHED.pop(h.port, None)
         stopped.append(h.pid)
     return stopped
-
-
-def _stop_group(proc: subprocess.Popen, timeout: float) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout)
-    # children (TensorBoard's data server) share the group; make sure none outlive it
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _stop_pid(pid: int, timeout: float) -> None:

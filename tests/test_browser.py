@@ -28,7 +28,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -38,6 +37,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from labkit.processes import stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
@@ -152,12 +153,7 @@ def lab(tmp_path_factory):
                 time.sleep(0.5)
         yield base, token, labroot
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop_process_group(proc)
         log.close()
 
 

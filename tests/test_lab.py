@@ -2,7 +2,6 @@
 
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from labkit.lab import lab_command
+from labkit.processes import stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,11 +80,6 @@ def test_make_lab_serves_with_token_on_loopback_only():
                 s.settimeout(2)
                 s.connect((other, port))
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop_process_group(proc)
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=3)

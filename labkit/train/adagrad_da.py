@@ -6,7 +6,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_number
+from labkit.train.optimizer import Hyper, Optimizer, _check_lr_l1_l2, _check_number
 
 __all__ = ["AdagradDAOptimizer"]
 
@@ -65,23 +65,14 @@ class AdagradDAOptimizer(Optimizer):
             raise ValueError("AdagradDAOptimizer needs `global_step` (the step variable you also "
                              "pass to minimize/apply_gradients), as in TF1. "
                              "Received: global_step=None")
-        _check_number("learning_rate", learning_rate, low=0.0, low_open=True, text="> 0")
+        _check_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
         _check_number("initial_gradient_squared_accumulator_value",
                       initial_gradient_squared_accumulator_value, low=0.0, low_open=True,
                       text="> 0")
-        _check_number("l1_regularization_strength", l1_regularization_strength, low=0.0,
-                      text=">= 0")
-        _check_number("l2_regularization_strength", l2_regularization_strength, low=0.0,
-                      text=">= 0")
         super().__init__(use_locking, name)
-        self._learning_rate = learning_rate
         self._ada_global_step = global_step
         self._initial_gradient_squared_accumulator_value = initial_gradient_squared_accumulator_value
-        self._l1_regularization_strength = l1_regularization_strength
-        self._l2_regularization_strength = l2_regularization_strength
-        self._set_hyper("learning_rate", learning_rate)
-        self._set_hyper("l1", l1_regularization_strength)
-        self._set_hyper("l2", l2_regularization_strength)
+        self._set_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
 
     def _create_slots(self, var_list: list[tf.Variable]) -> None:
         for v in var_list:

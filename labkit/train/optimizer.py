@@ -78,6 +78,14 @@ def _check_number(name: str, value: Any, *, low: float | None = None, high: floa
         raise ValueError(f"`{name}` must be {text}. Received: {name}={value!r}")
 
 
+def _check_lr_l1_l2(learning_rate: Any, l1: Any, l2: Any) -> None:
+    """Validate the learning rate (> 0) and the L1/L2 strengths (>= 0) of the three proximal
+    optimizers (AdagradDA, ProximalAdagrad, ProximalGradientDescent)."""
+    _check_number("learning_rate", learning_rate, low=0.0, low_open=True, text="> 0")
+    _check_number("l1_regularization_strength", l1, low=0.0, text=">= 0")
+    _check_number("l2_regularization_strength", l2, low=0.0, text=">= 0")
+
+
 def _as_tf_variable(var: Any) -> tf.Variable | None:
     """``var`` itself if it is a tf.Variable; the tf.Variable behind a Keras 3 variable
     (``keras.Variable.value`` with the TensorFlow backend); otherwise None."""
@@ -238,6 +246,15 @@ class Optimizer(_trackable.Trackable):
         step = self._current_step
         self._hyper_t = {n: self._dynamic_t[n] if n in self._dynamic_t else self._resolve(v, step)
                          for n, v in self._hyper_values.items()}
+
+    def _set_lr_l1_l2(self, learning_rate: Hyper, l1: Hyper, l2: Hyper) -> None:
+        """Keep and declare ``learning_rate``, ``l1`` and ``l2`` (the proximal optimizers)."""
+        self._learning_rate = learning_rate
+        self._l1_regularization_strength = l1
+        self._l2_regularization_strength = l2
+        self._set_hyper("learning_rate", learning_rate)
+        self._set_hyper("l1", l1)
+        self._set_hyper("l2", l2)
 
     def _hyper(self, name: str, dtype: tf.DType) -> tf.Tensor:
         """Hyperparameter ``name`` as a tensor of ``dtype`` (for use inside the hooks)."""

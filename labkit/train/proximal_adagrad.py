@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_number
+from labkit.train.optimizer import Hyper, Optimizer, _check_lr_l1_l2, _check_number
 from labkit.train.proximal_gradient_descent import proximal_step
 
 __all__ = ["ProximalAdagradOptimizer"]
@@ -49,21 +49,12 @@ class ProximalAdagradOptimizer(Optimizer):
     def __init__(self, learning_rate: Hyper, initial_accumulator_value: float = 0.1,
                  l1_regularization_strength: Hyper = 0.0, l2_regularization_strength: Hyper = 0.0,
                  use_locking: bool = False, name: str = "ProximalAdagrad") -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, low_open=True, text="> 0")
+        _check_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
         _check_number("initial_accumulator_value", initial_accumulator_value, low=0.0,
                       low_open=True, text="> 0")
-        _check_number("l1_regularization_strength", l1_regularization_strength, low=0.0,
-                      text=">= 0")
-        _check_number("l2_regularization_strength", l2_regularization_strength, low=0.0,
-                      text=">= 0")
         super().__init__(use_locking, name)
-        self._learning_rate = learning_rate
         self._initial_accumulator_value = initial_accumulator_value
-        self._l1_regularization_strength = l1_regularization_strength
-        self._l2_regularization_strength = l2_regularization_strength
-        self._set_hyper("learning_rate", learning_rate)
-        self._set_hyper("l1", l1_regularization_strength)
-        self._set_hyper("l2", l2_regularization_strength)
+        self._set_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
 
     def _create_slots(self, var_list: list[tf.Variable]) -> None:
         for v in var_list:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_number
+from labkit.train.optimizer import Hyper, Optimizer, _check_lr_l1_l2
 
 __all__ = ["ProximalGradientDescentOptimizer"]
 
@@ -52,18 +52,9 @@ class ProximalGradientDescentOptimizer(Optimizer):
     def __init__(self, learning_rate: Hyper, l1_regularization_strength: Hyper = 0.0,
                  l2_regularization_strength: Hyper = 0.0, use_locking: bool = False,
                  name: str = "ProximalGradientDescent") -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, low_open=True, text="> 0")
-        _check_number("l1_regularization_strength", l1_regularization_strength, low=0.0,
-                      text=">= 0")
-        _check_number("l2_regularization_strength", l2_regularization_strength, low=0.0,
-                      text=">= 0")
+        _check_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
         super().__init__(use_locking, name)
-        self._learning_rate = learning_rate
-        self._l1_regularization_strength = l1_regularization_strength
-        self._l2_regularization_strength = l2_regularization_strength
-        self._set_hyper("learning_rate", learning_rate)
-        self._set_hyper("l1", l1_regularization_strength)
-        self._set_hyper("l2", l2_regularization_strength)
+        self._set_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
 
     def _update_rule(self, grad, var, slots):
         dt = var.dtype
