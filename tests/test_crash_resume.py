@@ -145,7 +145,12 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(tmp_path):
             if not saving_steps:
                 assert latest is None
                 continue
-            assert latest is not None, f"kill {kills}: no checkpoint reported after saves {saving_steps}"
+            if latest is None:
+                # only possible when the kill landed inside the very first save of the run
+                # directory: a save that reported "saved" must always be found afterwards
+                assert not saved_steps, (
+                    f"kill {kills}: no checkpoint found although saves {saved_steps} finished")
+                continue
             assert not os.path.basename(latest).startswith("."), latest
             # TF's own reader agrees and points to a complete checkpoint
             assert tf.train.latest_checkpoint(run_dir) == latest
