@@ -11,12 +11,16 @@ finally ``_finish``. Subclasses implement only those hooks, in plain TensorFlow 
 
 What differs from TF1 (and why):
 
-* The per-variable dense update is traced once per (dtype, shape) into a
-  ``tf.function(jit_compile=True)``; XLA fuses the chain of element-wise ops of the update
-  rule into one pass over memory, which is what TF1's hand-written fused C++ kernels
-  (``ResourceApplyAdam``...) do. Hyperparameters are passed as tensor arguments, so a
-  learning-rate schedule never retraces. By default (``opt.jit_compile = "auto"``) only
-  variables of 65,536 elements or more are compiled; ``True``/``False`` force it.
+* In eager mode a whole step (every variable's update, ``_finish``, the step counters) is
+  traced once per structure (which variables, which gradient kinds) into a concrete function
+  that captures the variables and takes only the gradients as arguments, so Python pays for
+  one call per step, like one TF1 fused-kernel call. When every gradient is dense, that
+  function is one XLA computation that fuses each update rule's chain of element-wise ops
+  and updates the variables in place, which is what TF1's hand-written fused C++ kernels
+  (``ResourceApplyAdam``...) do. Schedules are traced with the step and Python callables are
+  called every step and passed in, so neither retraces. By default
+  (``opt.jit_compile = "auto"``) a step is compiled when it moves 65,536 elements or more;
+  ``True``/``False`` force it. Inside your own ``tf.function`` the hooks run in your graph.
 * ``gate_gradients`` is validated (TF1 silently ignores it in eager mode).
 * ``opt.check_numerics = True`` (opt-in) refuses to apply NaN/Inf gradients.
 """
@@ -164,10 +168,12 @@ class Optimizer(_trackable.Trackable):
             gradients that contain NaN or Inf, before any variable changes: eagerly it raises
             ``FloatingPointError`` naming the variables; inside a ``tf.function`` the check is a
             ``tf.debugging.assert_all_finite`` that runs before the updates.
-        jit_compile: ``"auto"`` (default) compiles a variable's dense update with XLA when it has
-            at least ``XLA_MIN_ELEMENTS`` (65,536) elements, where fusing the update into one
-            pass over memory matters; smaller updates run as ordinary graph ops, which avoids
-            seconds of XLA compilation per shape in small notebook models. True / False force it.
+        jit_compile: ``"auto"`` (default) compiles an eager step with XLA when all its
+            gradients are dense and its variables hold at least ``XLA_MIN_ELEMENTS`` (65,536)
+            elements together, where fusing the updates into passes over memory matters;
+            smaller steps run as ordinary graph ops, which avoids XLA's compile time in small
+            notebook models. Inside a ``tf.function`` (and for sparse steps) a dense update of a
+            variable that large is compiled on its own. True / False force it.
     """
 
     GATE_NONE = 0
