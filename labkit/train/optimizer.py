@@ -505,8 +505,7 @@ class Optimizer(_trackable.Trackable):
         with tf.control_dependencies(checks):
             self._prepare()
         grads = [g for g, _ in pairs]
-        slots = [tuple(self._slots[n][v.ref()] for n in self._slot_names_of(v)) for v in var_list]
-        names = tuple(self._slot_names_of(v) for v in var_list)
+        slots, names = self._slots_and_names(var_list)
         args = (grads, var_list, slots, names, dict(self._hyper_t), global_step)
         if tf.executing_eagerly():  # eager under a tf.distribute strategy
             if self._step_fn is None:
@@ -563,11 +562,11 @@ class Optimizer(_trackable.Trackable):
 
     def _dynamic_hyper_values(self) -> dict[str, tf.Tensor]:
         """Call the hyperparameters that are Python callables (not schedules): every step."""
-        out = {}
-        for n, value in self._hyper_values.items():
-            if _is_dynamic(value):
-                out[n] = tf.convert_to_tensor(self._resolve(value, self._current_step))
-        return out
+        dynamic = {n: v for n, v in self._hyper_values.items() if _is_dynamic(v)}
+        if not dynamic:
+            return {}
+        step = self._current_step  # one read of the step variable for all of them
+        return {n: tf.convert_to_tensor(self._resolve(v, step)) for n, v in dynamic.items()}
 
     def _whole_step_jit(self, pairs: list[tuple[Any, tf.Variable]]) -> bool:
         """Compile the whole eager step with XLA? Only when every gradient is dense (XLA has
@@ -593,9 +592,7 @@ class Optimizer(_trackable.Trackable):
             else:
                 specs.append(tf.TensorSpec(g.shape, g.dtype))
         specs += [tf.TensorSpec(t.shape, t.dtype) for t in dynamic.values()]
-        names = tuple(self._slot_names_of(v) for v in var_list)
-        slots = [tuple(self._slots[n][v.ref()] for n in nm) for v, nm in zip(var_list, names,
-                                                                              strict=True)]
+        slots, names = self._slots_and_names(var_list)
         dyn_names = list(dynamic)
 
         def step(*flat: tf.Tensor) -> None:
@@ -736,6 +733,13 @@ class Optimizer(_trackable.Trackable):
 
     def _slot_names_of(self, var: tf.Variable) -> tuple:
         return tuple(n for n in self.get_slot_names() if var.ref() in self._slots[n])
+
+    def _slots_and_names(self, var_list: list[tf.Variable]) -> tuple[list[tuple], tuple]:
+        """Per variable: its slot variables and their names (the arguments of ``_step``)."""
+        names = tuple(self._slot_names_of(v) for v in var_list)
+        slots = [tuple(self._slots[n][v.ref()] for n in nm)
+                 for v, nm in zip(var_list, names, strict=True)]
+        return slots, names
 
     def _dense_call(self, grad: tf.Tensor, var: Any, slots: tuple, names: tuple,
                     hyper: dict) -> Any:
