@@ -562,3 +562,21 @@ def test_keras_model_variables_train_and_checkpoint_with_slots(tmp_path):
         step(fresh_model, fresh_opt)
     for a, b in zip(ref_model.get_weights(), fresh_model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_ftrl_callable_l2_and_beta_are_called_every_step_without_retracing():
+    """Ftrl derives adjusted_l2 from l2 and beta: callables among them must not be frozen
+    into the compiled step."""
+    value = {"l2": 0.0}
+    w_a, w_b = tf.Variable([1.0, -2.0]), tf.Variable([1.0, -2.0])
+    opt_a = lt.FtrlOptimizer(0.1, l2_regularization_strength=lambda: value["l2"], beta=lambda: 0.0)
+    opt_b = lt.FtrlOptimizer(0.1, l2_regularization_strength=lambda: 0.0, beta=lambda: 0.0)
+    g = tf.constant([0.5, 0.5])
+    opt_a.apply_gradients([(g, w_a)])
+    opt_b.apply_gradients([(g, w_b)])
+    np.testing.assert_array_equal(w_a.numpy(), w_b.numpy())
+    value["l2"] = 5.0
+    opt_a.apply_gradients([(g, w_a)])
+    opt_b.apply_gradients([(g, w_b)])
+    assert np.all(np.abs(w_a.numpy()) < np.abs(w_b.numpy()))  # the new l2 shrank the weights
+    assert opt_a._trace_count == 1
