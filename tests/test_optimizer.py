@@ -628,3 +628,23 @@ def test_flat_caller_runs_the_step_and_falls_back_to_the_public_call():
     stand_in = PublicOnly()
     _flat_caller(stand_in)([tf.constant(1.0)])
     assert len(stand_in.calls) == 1 and float(stand_in.calls[0][0]) == 1.0
+
+
+# ----------------------------------------------------------------------------- add_square
+def test_add_square_is_exactly_n_plus_g_squared_and_its_factor_is_a_step_input():
+    from labkit.train.optimizer import add_square
+
+    for dtype in (tf.float16, tf.float32, tf.float64):
+        n = tf.constant([0.1, 0.0, 2.5, 1e-3, np.inf, 1.0, 1.0], dtype)
+        g = tf.constant([0.5, -0.0, -3.0, 1e-2, 1.0, np.nan, -np.inf], dtype)
+        expected = n.numpy() + g.numpy() * g.numpy()
+        np.testing.assert_array_equal(add_square(n, g).numpy(), expected)
+
+    # Inside a traced step the factor 1 is a captured input, not a constant XLA could fold
+    # away (folding it would send the fusion back to the slow emitter).
+    fn = tf.function(add_square).get_concrete_function(tf.TensorSpec([3]), tf.TensorSpec([3]))
+    assert any(t.dtype == tf.float32 and t.shape == [] and float(t.numpy()) == 1.0
+               for t in fn.captured_inputs)
+    with tf.Graph().as_default():  # TF1-style graphs get a tensor of their own graph
+        out = add_square(tf.constant([1.0]), tf.constant([2.0]))
+        assert out.graph is tf.compat.v1.get_default_graph()

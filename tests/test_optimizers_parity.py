@@ -281,10 +281,12 @@ def _numpy_run(name, kw, kind, dtype, w0, grads, exact=False):
     return history
 
 
-def _tf_run(make, kind, dtype, w0, grads, needs_step):
+def _tf_run(make, kind, dtype, w0, grads, needs_step, jit=None):
     var = tf.Variable(w0)
     step = tf.Variable(0, dtype=tf.int64)
     opt = make(step) if needs_step else make(None)
+    if jit is not None:
+        opt.jit_compile = jit
     history = []
     for g in grads:
         if kind == "dense":
@@ -296,6 +298,8 @@ def _tf_run(make, kind, dtype, w0, grads, needs_step):
         opt.apply_gradients([(grad, var)], global_step=step)
         history.append(var.numpy())
     assert int(step.numpy()) == STEPS
+    if jit:  # every step really ran as one XLA computation (no silent fallback)
+        assert [c.jit for c in opt._compiled.values()] == [True]
     return history
 
 
@@ -309,6 +313,26 @@ HYPER_ARGS = {"learning_rate", "l1_regularization_strength", "l2_regularization_
 
 @pytest.mark.parametrize("name,hp,kind,dtype", CASES)
 def test_parity_with_tf1_and_numpy(name, hp, kind, dtype):
+    _check_parity(name, hp, kind, dtype, jit=None)
+
+
+XLA_CASES = [
+    pytest.param(name, i, dtype, id=f"{name}-hp{i}-{dtype.__name__}")
+    for name in OPTIMIZERS
+    for i in range(len(HYPERS[name]))
+    for dtype in (np.float32, np.float64)
+]
+
+
+@pytest.mark.parametrize("name,hp,dtype", XLA_CASES)
+def test_xla_compiled_step_has_the_same_parity(name, hp, dtype):
+    """Large dense variables get a step compiled with XLA (``jit_compile="auto"``), whose
+    expressions are written for XLA's emitters (e.g. ``add_square``): the same tolerances
+    hold on that path, forced here on the small variable."""
+    _check_parity(name, hp, "dense", dtype, jit=True)
+
+
+def _check_parity(name, hp, kind, dtype, jit):
     labkit_cls, tf1_cls, _, _, _, _ = OPTIMIZERS[name]
     kw = dict(HYPERS[name][hp])
     needs_step = name == "AdagradDA"
@@ -332,7 +356,7 @@ def test_parity_with_tf1_and_numpy(name, hp, kind, dtype):
             return cls(**args)
         return build
 
-    ours = _tf_run(make(labkit_cls), kind, dtype, w0, grads, needs_step)
+    ours = _tf_run(make(labkit_cls), kind, dtype, w0, grads, needs_step, jit)
     theirs = _tf_run(make(tf1_cls), kind, dtype, w0, grads, needs_step)
     reference = _numpy_run(name, kw, kind, dtype, w0, grads, exact)
     tol = 1e-5 if dtype == np.float32 else 1e-10

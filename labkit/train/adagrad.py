@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_number
+from labkit.train.optimizer import Hyper, Optimizer, _check_number, add_square
 
 __all__ = ["AdagradOptimizer"]
 
@@ -62,5 +62,5 @@ class AdagradOptimizer(Optimizer):
 
     def _update_rule(self, grad, var, slots):
         lr = self._hyper("learning_rate", var.dtype)
-        accum = slots["accumulator"] + tf.square(grad)
+        accum = add_square(slots["accumulator"], grad)
         return var - grad * lr * tf.math.rsqrt(accum), {"accumulator": accum}

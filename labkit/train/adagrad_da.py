@@ -6,7 +6,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_lr_l1_l2, _check_number
+from labkit.train.optimizer import Hyper, Optimizer, _check_lr_l1_l2, _check_number, add_square
 
 __all__ = ["AdagradDAOptimizer"]
 
@@ -94,7 +94,7 @@ class AdagradDAOptimizer(Optimizer):
         # TF1's kernel converts the step to float32 first.
         t = tf.cast(tf.cast(self._hyper_t["global_step"], tf.float32), dtype)
         g_acc = slots["gradient_accumulator"] + grad
-        gg_acc = slots["gradient_squared_accumulator"] + tf.square(grad)
+        gg_acc = add_square(slots["gradient_squared_accumulator"], grad)
         denom = l2 * (t * lr) + tf.sqrt(gg_acc)
         with_l1 = lr * -1.0 * tf.sign(g_acc) * tf.maximum(tf.abs(g_acc) - t * l1, 0.0) / denom
         without_l1 = lr * g_acc * -1.0 / denom

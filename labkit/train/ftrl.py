@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_number, _is_number
+from labkit.train.optimizer import Hyper, Optimizer, _check_number, _is_number, add_square
 
 __all__ = ["FtrlOptimizer"]
 
@@ -119,7 +119,7 @@ class FtrlOptimizer(Optimizer):
         l2 = self._hyper("adjusted_l2", dt)
         shrink = self._hyper("l2_shrinkage", dt)
         accum, linear = slots["accum"], slots["linear"]
-        new_accum = accum + grad * grad
+        new_accum = add_square(accum, grad)
         p = self._learning_rate_power
         if _is_number(p) and float(p) == -0.5:
             new_root, old_root = tf.sqrt(new_accum), tf.sqrt(accum)

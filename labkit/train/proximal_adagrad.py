@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_lr_l1_l2, _check_number
+from labkit.train.optimizer import Hyper, Optimizer, _check_lr_l1_l2, _check_number, add_square
 from labkit.train.proximal_gradient_descent import proximal_step
 
 __all__ = ["ProximalAdagradOptimizer"]
@@ -62,7 +62,7 @@ class ProximalAdagradOptimizer(Optimizer):
 
     def _update_rule(self, grad, var, slots):
         dt = var.dtype
-        accum = slots["accumulator"] + tf.square(grad)
+        accum = add_square(slots["accumulator"], grad)
         lr_t = self._hyper("learning_rate", dt) * tf.math.rsqrt(accum)
         prox = var - grad * lr_t
         new_var = proximal_step(prox, lr_t, self._hyper("l1", dt), self._hyper("l2", dt))
