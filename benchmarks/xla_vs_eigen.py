@@ -1,4 +1,4 @@
-"""Why labkit's dense Adagrad step is slower than TF1's fused kernel: XLA vs Eigen, same math.
+"""labkit's dense Adagrad step against TF1's fused kernel: XLA vs Eigen, same math.
 
 labkit compiles a large dense step with XLA; ``tf.compat.v1.train`` calls one hand-written
 Eigen kernel per variable. This script times the two engines on identical updates, without
@@ -6,7 +6,11 @@ any optimizer class around them (no Python overhead on either side), so that the
 the engines alone:
 
 - gradient descent ``v -= lr * g``: one pass over the data in both engines;
-- Adagrad, both halves: ``n += g*g`` then ``v -= lr * g / sqrt(n)``;
+- Adagrad, both halves: ``n += g*g`` then ``v -= lr * g / sqrt(n)``, with the accumulator
+  written as labkit writes it (``add_square``) and written plainly ``n + g*g``;
+- the accumulator pass alone, both ways: plainly written, XLA on CPU compiles it with its
+  tiled emitter, which copies every 16 elements through the stack; ``add_square`` sends it to
+  the loop emitter (compare it with gradient descent, which moves the same bytes);
 - the Adagrad kernel with ``update_slots=False`` (only the second half), which shows that the
   Eigen kernel, too, makes two passes over memory (it is two Eigen expressions);
 - the fixed cost of one call on a tiny (1,024-element) variable;
@@ -37,7 +41,7 @@ import tensorflow as tf  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from optimizers import median_ratio, time_steps  # noqa: E402
 
-from labkit.train.optimizer import _flat_caller  # noqa: E402
+from labkit.train.optimizer import _flat_caller, add_square  # noqa: E402
 
 
 def _compiled(fn, g: tf.Tensor):
@@ -53,18 +57,33 @@ def engines(n: int) -> dict:
     """The timed cases: name -> zero-argument callable."""
     g = tf.constant(np.random.default_rng(0).normal(size=n).astype(np.float32) * 1e-3)
     lr = tf.constant(0.01)
-    var = {k: tf.Variable(tf.zeros([n])) for k in ("e_gd", "x_gd", "e_ada", "e_half", "x_ada")}
-    acc = {k: tf.Variable(tf.fill([n], 0.1)) for k in ("e_ada", "e_half", "x_ada")}
+    var = {k: tf.Variable(tf.zeros([n]))
+           for k in ("e_gd", "x_gd", "e_ada", "e_half", "x_ada", "x_plain")}
+    acc = {k: tf.Variable(tf.fill([n], 0.1))
+           for k in ("e_ada", "e_half", "x_ada", "x_plain", "x_acc", "x_acc_plain")}
 
     def x_gd(g):
         var["x_gd"].assign_sub(lr * g, read_value=False)
 
-    def x_ada(g):
-        new_acc = acc["x_ada"] + g * g
-        acc["x_ada"].assign(new_acc, read_value=False)
-        var["x_ada"].assign(var["x_ada"] - g * lr * tf.math.rsqrt(new_acc), read_value=False)
+    def adagrad(key, accumulate):
+        def step(g):
+            new_acc = accumulate(acc[key], g)
+            acc[key].assign(new_acc, read_value=False)
+            var[key].assign(var[key] - g * lr * tf.math.rsqrt(new_acc), read_value=False)
+        return step
 
-    compiled = {"gd": _compiled(x_gd, g), "ada": _compiled(x_ada, g)}
+    def accumulate_only(key, accumulate):
+        def step(g):
+            acc[key].assign(accumulate(acc[key], g), read_value=False)
+        return step
+
+    def plain(n, g):
+        return n + g * g
+
+    compiled = {"gd": _compiled(x_gd, g), "ada": _compiled(adagrad("x_ada", add_square), g),
+                "ada plain": _compiled(adagrad("x_plain", plain), g),
+                "acc": _compiled(accumulate_only("x_acc", add_square), g),
+                "acc plain": _compiled(accumulate_only("x_acc_plain", plain), g)}
     raw = tf.raw_ops
     return {
         "GD Eigen": lambda: raw.ResourceApplyGradientDescent(var=var["e_gd"].handle, alpha=lr,
@@ -74,6 +93,9 @@ def engines(n: int) -> dict:
                                                           accum=acc["e_ada"].handle, lr=lr,
                                                           grad=g),
         "Adagrad XLA": compiled["ada"],
+        "Adagrad XLA, n + g*g": compiled["ada plain"],
+        "XLA n += g^2 only": compiled["acc"],
+        "XLA n += g^2 only, n + g*g": compiled["acc plain"],
         "Adagrad Eigen, 2nd half only": lambda: raw.ResourceApplyAdagrad(
             var=var["e_half"].handle, accum=acc["e_half"].handle, lr=lr, grad=g,
             update_slots=False),
@@ -110,6 +132,13 @@ def main(argv: list[str] | None = None) -> None:
     half = median_ratio(samples["Adagrad Eigen, 2nd half only"], samples["Adagrad Eigen"])
     print(f"XLA/Eigen, gradient descent: {median_ratio(samples['GD XLA'], samples['GD Eigen']):.2f}")
     print(f"XLA/Eigen, Adagrad: {median_ratio(samples['Adagrad XLA'], samples['Adagrad Eigen']):.2f}")
+    print("XLA/Eigen, Adagrad written n + g*g: "
+          f"{median_ratio(samples['Adagrad XLA, n + g*g'], samples['Adagrad Eigen']):.2f}")
+    print("accumulator pass alone, n + g*g / add_square: "
+          f"{median_ratio(samples['XLA n += g^2 only, n + g*g'], samples['XLA n += g^2 only']):.2f}"
+          " (the tiled emitter's stack copies)")
+    print("accumulator pass alone (add_square) / gradient descent (XLA), same traffic: "
+          f"{median_ratio(samples['XLA n += g^2 only'], samples['GD XLA']):.2f}")
     print(f"Eigen Adagrad, second half alone / whole kernel: {half:.2f} "
           "(well below 1: the kernel's first half is a pass of its own)")
     small = engines(tiny)

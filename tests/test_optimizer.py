@@ -493,6 +493,8 @@ def test_xla_vs_eigen_benchmark_quick_runs_and_prints_its_ratios():
                           "--quick"], capture_output=True, text=True, timeout=900, cwd=root,
                          check=True).stdout
     for label in ("XLA/Eigen, gradient descent: ", "XLA/Eigen, Adagrad: ",
+                  "XLA/Eigen, Adagrad written n + g*g: ", "n + g*g / add_square: ",
+                  "/ gradient descent (XLA), same traffic: ",
                   "second half alone / whole kernel: "):
         line = next(ln for ln in out.splitlines() if label in ln)
         assert float(line.split(label)[1].split()[0]) > 0
