@@ -29,8 +29,17 @@ setup:
 lab: setup
 	$(BIN)/python -m labkit lab --port $(PORT) $(LAB_FLAGS)
 
+# The suite runs with TMPDIR set to a fresh directory: notebook kernels that nbval stops leave
+# TensorFlow's __autograph_generated_file*.py behind (hundreds per run), and TensorBoard's server
+# registry ($$TMPDIR/.tensorboard-info) stays separate from any TensorBoard the user has open.
+# Removed after a passing run; kept, with its path printed, after a failing one.
 test: setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	@tmp=$$(mktemp -d -t tf-training-lab-test.XXXXXX) && \
+	echo "TMPDIR=$$tmp $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)" && \
+	TMPDIR=$$tmp $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); \
+	rc=$$?; \
+	if [ $$rc -eq 0 ]; then rm -rf "$$tmp"; else echo "make test: temporary files kept in $$tmp"; fi; \
+	exit $$rc
 
 lint: setup
 	$(BIN)/ruff check labkit tests benchmarks

@@ -6,7 +6,14 @@ from typing import Any
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_lr_l1_l2, _check_number, add_square
+from labkit.train.optimizer import (
+    Hyper,
+    Optimizer,
+    _check_lr_l1_l2,
+    _check_number,
+    add_square,
+    times_runtime_one,
+)
 
 __all__ = ["AdagradDAOptimizer"]
 
@@ -93,7 +100,8 @@ class AdagradDAOptimizer(Optimizer):
         l2 = self._hyper("l2", dtype)
         # TF1's kernel converts the step to float32 first.
         t = tf.cast(tf.cast(self._hyper_t["global_step"], tf.float32), dtype)
-        g_acc = slots["gradient_accumulator"] + grad
+        # a bare sum of two arrays would get XLA's slow tiled emitter (see times_runtime_one)
+        g_acc = slots["gradient_accumulator"] + times_runtime_one(grad)
         gg_acc = add_square(slots["gradient_squared_accumulator"], grad)
         denom = l2 * (t * lr) + tf.sqrt(gg_acc)
         with_l1 = lr * -1.0 * tf.sign(g_acc) * tf.maximum(tf.abs(g_acc) - t * l1, 0.0) / denom

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_number, _is_number, add_square
+from labkit.train.optimizer import (
+    Hyper,
+    Optimizer,
+    _check_number,
+    _is_number,
+    add_square,
+    times_runtime_one,
+)
 
 __all__ = ["FtrlOptimizer"]
 
@@ -122,7 +129,8 @@ class FtrlOptimizer(Optimizer):
         new_accum = add_square(accum, grad)
         p = self._learning_rate_power
         if _is_number(p) and float(p) == -0.5:
-            new_root, old_root = tf.sqrt(new_accum), tf.sqrt(accum)
+            # sqrt(n) alone would get XLA's slow tiled emitter (see times_runtime_one)
+            new_root, old_root = tf.sqrt(times_runtime_one(new_accum)), tf.sqrt(accum)
         else:
             power = -self._hyper("learning_rate_power", dt)
             new_root, old_root = tf.pow(new_accum, power), tf.pow(accum, power)

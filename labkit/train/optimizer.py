@@ -900,16 +900,28 @@ def _takes_argument(fn: Callable[..., Any]) -> bool:
     return len(required) >= 1
 
 
+def times_runtime_one(x: tf.Tensor) -> tf.Tensor:
+    r"""Exactly ``x``, multiplied by a ``1`` that the compiled step receives at run time.
+
+    A performance device, not math (introduced with the optimizers in
+    notebooks/03_optimizers.ipynb; the measurements are in docs/optimizer-benchmark.md). XLA on
+    CPU in TF 2.21 compiles a loop fusion that holds no scalar broadcast over the array (such
+    as ``n + g*g``, RMSProp's ``var - mom`` or Ftrl's ``sqrt(n)``) with its tiled emitter,
+    which copies every 16 elements through the stack; a run-time factor XLA cannot fold away
+    sends the fusion to the loop emitter, which streams. ``x * 1`` is exact for every value
+    (zeros, infinities and NaN included).
+    """
+    return x * _runtime_one(x.dtype)
+
+
 def add_square(accum: tf.Tensor, grad: tf.Tensor) -> tf.Tensor:
     r"""$n + g^2$ (Adagrad's, Ftrl's accumulator), written so that XLA compiles it fast.
 
-    Computed as ``n + g*g*one`` with ``one`` a tensor the compiled step receives at run time,
-    so the value is exactly $n + g^2$. XLA on CPU in TF 2.21 compiles a fusion of only a
-    multiply and an add with its tiled emitter, which copies every 16 elements through the
-    stack; the runtime factor sends it to the loop emitter, which streams (1.2 to 1.5 times
-    faster for this pass; see docs/optimizer-benchmark.md and benchmarks/xla_vs_eigen.py).
+    Computed as ``n + times_runtime_one(g*g)``, so the value is exactly $n + g^2$ and the
+    pass streams (1.2 to 1.5 times faster than ``n + g*g``; see docs/optimizer-benchmark.md
+    and benchmarks/xla_vs_eigen.py).
     """
-    return accum + tf.square(grad) * _runtime_one(grad.dtype)
+    return accum + times_runtime_one(tf.square(grad))
 
 
 _ONES: dict[tf.DType, tf.Tensor] = {}

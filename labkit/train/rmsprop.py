@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_number
+from labkit.train.optimizer import Hyper, Optimizer, _check_number, times_runtime_one
 
 __all__ = ["RMSPropOptimizer"]
 
@@ -90,4 +90,5 @@ class RMSPropOptimizer(Optimizer):
         else:
             mom = slots["momentum"] * mu + (grad * lr) / tf.sqrt(ms + eps)
         new["momentum"] = mom
-        return var - mom, new
+        # var - mom alone would get XLA's slow tiled emitter (see times_runtime_one)
+        return var - times_runtime_one(mom), new
