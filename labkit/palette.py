@@ -1,6 +1,6 @@
 """One colour per optimizer (and per run) across the whole lab.
 
-Introduced in notebooks/03_optimizers.ipynb; used by every plot, the playground and
+Introduced in notebooks/03a_optimizers.ipynb; used by every plot, the playground and
 TensorBoard comparisons so that Adam is always the same colour.
 """
 

@@ -1,4 +1,4 @@
-"""Matplotlib plots that redraw in place (introduced in notebooks/03_optimizers.ipynb).
+"""Matplotlib plots that redraw in place (introduced in notebooks/00_start_here.ipynb).
 
 The lab uses ONE pattern for live plots, so no figure is ever duplicated or flickers:
 a ``LivePlot`` owns a ``matplotlib.figure.Figure`` that is never registered with pyplot
@@ -21,7 +21,8 @@ from labkit.palette import color_for
 
 
 class LivePlot:
-    """A figure shown as an image widget and redrawn in place.
+    """A figure shown as an image widget and redrawn in place (introduced in
+    notebooks/00_start_here.ipynb).
 
     Example::
 

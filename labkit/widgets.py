@@ -1,6 +1,6 @@
 """Hyperparameter controls generated from an optimizer's constructor signature.
 
-Introduced in notebooks/03_optimizers.ipynb.
+Introduced in notebooks/03a_optimizers.ipynb.
 
 Nothing here is hand-built per optimizer: ``hyperparameter_specs(cls)`` reads
 ``inspect.signature(cls)`` and maps each parameter *name* to a slider range by a handful of
@@ -59,7 +59,7 @@ REQUIRED_DEFAULTS: dict[str, float] = {"momentum": 0.9}
 class HyperSpec:
     """How one constructor argument is exposed.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03a_optimizers.ipynb.
 
     Attributes:
         name: the keyword argument.
@@ -103,7 +103,7 @@ def _rule(name: str, default: float) -> tuple[str, float, float, bool]:
 def hyperparameter_specs(cls: type) -> list[HyperSpec]:
     """The exposed hyperparameters of an optimizer class, in signature order.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03a_optimizers.ipynb.
 
     Args:
         cls: an optimizer class such as ``labkit.train.AdamOptimizer``.
@@ -141,7 +141,7 @@ def hyperparameter_specs(cls: type) -> list[HyperSpec]:
 def default_hyperparameters(cls: type) -> dict[str, float | bool]:
     """The keyword arguments the controls start from (``{name: default}``).
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03a_optimizers.ipynb.
     """
     return {s.name: s.default for s in hyperparameter_specs(cls)}
 
@@ -172,7 +172,7 @@ def controls_for(cls: type, values: Mapping[str, Any] | None = None,
                  continuous_update: bool = False) -> dict[str, Any]:
     """One widget per hyperparameter of ``cls``: ``{argument name: widget}``.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03a_optimizers.ipynb.
 
     Args:
         cls: an optimizer class.
@@ -196,7 +196,7 @@ def controls_for(cls: type, values: Mapping[str, Any] | None = None,
 def hyperparameters_from(controls: Mapping[str, Any]) -> dict[str, float | bool]:
     """Read the controls made by ``controls_for`` back into keyword arguments.
 
-    Introduced in notebooks/03_optimizers.ipynb. An l1/l2 log slider at its leftmost
+    Introduced in notebooks/03a_optimizers.ipynb. An l1/l2 log slider at its leftmost
     position reads as 0.0 (regularization off).
     """
     if not isinstance(controls, Mapping):
@@ -220,7 +220,7 @@ def hyperparameters_from(controls: Mapping[str, Any]) -> dict[str, float | bool]
 def make_optimizer(cls: type, hyper: Mapping[str, Any] | None = None, jit_compile: bool = False):
     """Instantiate ``cls`` with ``hyper`` (missing ones from ``default_hyperparameters``).
 
-    Introduced in notebooks/03_optimizers.ipynb. ``jit_compile`` is the optimizer's XLA switch
+    Introduced in notebooks/03a_optimizers.ipynb. ``jit_compile`` is the optimizer's XLA switch
     (labkit default True); here it defaults to False because the lab's demo problems have a
     handful of weights and XLA's compile time (seconds) would dominate.
 
@@ -246,7 +246,7 @@ def regression_loss_curve(cls: type, hyper: Mapping[str, Any] | None = None,
                           steps: int = 60, seed: int = 0) -> np.ndarray:
     """Mean-squared-error per step of a linear regression trained by ``cls(**hyper)``.
 
-    Introduced in notebooks/03_optimizers.ipynb: the curve that each optimizer's widget
+    Introduced in notebooks/03a_optimizers.ipynb: the curve that each optimizer's widget
     redraws. Full-batch, 128 seeded samples, 3 features, weights start at 0; eager and small
     (~60 steps) so a slider feels immediate.
 
@@ -279,7 +279,7 @@ def regression_loss_curve(cls: type, hyper: Mapping[str, Any] | None = None,
 class HyperparameterExplorer:
     """Sliders for one optimizer's hyperparameters driving a loss-curve ``LivePlot``.
 
-    Introduced in notebooks/03_optimizers.ipynb. ``update()`` is the plain function the
+    Introduced in notebooks/03a_optimizers.ipynb. ``update()`` is the plain function the
     widgets call; a notebook calls it once before displaying the explorer.
 
     Args:

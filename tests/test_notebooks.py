@@ -9,7 +9,7 @@ import pytest
 from labkit import notebooks as hygiene
 
 ROOT = Path(__file__).resolve().parent.parent
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 ALL = hygiene.notebook_paths([ROOT / "notebooks"])
 
 
@@ -70,3 +70,16 @@ def test_checked_cells_keep_outputs(tmp_path):
     assert data["cells"][0]["outputs"][0]["text"] == ["2\n"] and data["cells"][0]["execution_count"] == 5
     assert data["cells"][1]["outputs"] == [] and data["cells"][1]["execution_count"] is None
     assert hygiene.clean([path]) == []  # idempotent
+
+
+def test_every_notebook_named_in_labkit_exists():
+    """labkit's docstrings name the notebook that introduces each helper; those must exist."""
+    import re
+
+    named = {}
+    for source in (ROOT / "labkit").rglob("*.py"):
+        for name in re.findall(r"notebooks/([\w.-]+\.ipynb)", source.read_text()):
+            named.setdefault(name, []).append(str(source.relative_to(ROOT)))
+    assert named, "no notebook named in labkit at all"
+    missing = {n: files for n, files in named.items() if not (ROOT / "notebooks" / n).exists()}
+    assert not missing, f"labkit names notebooks that do not exist: {missing}"

@@ -1,4 +1,5 @@
-"""Exercise checks for the optimizer notebooks (03_optimizers, 04_playground, 05_digits_comparison).
+"""Exercise checks for the optimizer notebooks (03a/03b_optimizers, 04_playground,
+05_digits_comparison).
 
 Each check computes the reference live with the real ``labkit.train`` optimizers and returns
 a :class:`~labkit.exercises.feedback.Feedback` with a specific hint for the common mistakes.
@@ -18,7 +19,7 @@ __all__ = ["ADAGRAD_EXERCISE", "adagrad_reference", "check_adagrad_step",
            "momentum_path", "check_momentum_overshoot", "check_slot_names",
            "check_exact_zeros", "check_best_optimizer"]
 
-# "Write one Adagrad step by hand" (notebooks/03_optimizers.ipynb).
+# "Write one Adagrad step by hand" (notebooks/03a_optimizers.ipynb).
 ADAGRAD_EXERCISE: dict[str, Any] = {
     "w": np.array([1.0, -2.0], np.float32),
     "g": np.array([0.5, -3.0], np.float32),
@@ -42,7 +43,7 @@ def _as_vector(name: str, value: Any, size: int) -> np.ndarray:
 def adagrad_reference() -> np.ndarray:
     """The new weights after one ``labkit.train.AdagradOptimizer`` step on ``ADAGRAD_EXERCISE``.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03a_optimizers.ipynb.
     """
     import tensorflow as tf
 
@@ -58,7 +59,7 @@ def adagrad_reference() -> np.ndarray:
 def check_adagrad_step(answer: Any) -> Feedback:
     """Check a hand-written Adagrad step (the new weights) against the real optimizer.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03a_optimizers.ipynb.
     """
     if answer is None:
         return hint("Compute new_w from w, g, learning_rate and initial_accumulator_value in "
@@ -98,7 +99,7 @@ def check_adagrad_step(answer: Any) -> Feedback:
 def momentum_path(learning_rate: float, momentum: float, steps: int = 40) -> np.ndarray:
     """Positions of ``labkit.train.MomentumOptimizer`` on ``f(w) = 0.5 w²`` from ``w = 1``.
 
-    Introduced in notebooks/03_optimizers.ipynb (the overshoot exercise). Returns
+    Introduced in notebooks/03a_optimizers.ipynb (the overshoot exercise). Returns
     ``steps + 1`` positions.
     """
     import tensorflow as tf
@@ -120,7 +121,7 @@ def momentum_path(learning_rate: float, momentum: float, steps: int = 40) -> np.
 def check_momentum_overshoot(learning_rate: Any, momentum: Any) -> Feedback:
     """Do these hyperparameters make Momentum overshoot the minimum of ``0.5 w²`` (and recover)?
 
-    Introduced in notebooks/03_optimizers.ipynb. Overshoot: ``w`` goes below -0.1 (past the
+    Introduced in notebooks/03a_optimizers.ipynb. Overshoot: ``w`` goes below -0.1 (past the
     minimum at 0 by more than 10% of the start) and the run does not diverge (final ``|w|`` < 1).
     """
     if learning_rate is None or momentum is None:
@@ -151,7 +152,7 @@ def check_momentum_overshoot(learning_rate: Any, momentum: Any) -> Feedback:
 def check_slot_names(answer: Any) -> Feedback:
     """Check ``{optimizer name: [slot names]}`` against live ``get_slot_names()`` after one step.
 
-    Introduced in notebooks/03_optimizers.ipynb. The answer may cover any subset of the
+    Introduced in notebooks/03b_optimizers.ipynb. The answer may cover any subset of the
     ten optimizers (at least three).
     """
     if answer is None:

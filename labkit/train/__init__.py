@@ -1,6 +1,6 @@
 """``labkit.train``: the ten ``tf.compat.v1.train`` optimizers for TF2.
 
-Introduced in notebooks/03_optimizers.ipynb. Swap ``tf.compat.v1.train`` for ``labkit.train``
+Introduced in notebooks/03a_optimizers.ipynb. Swap ``tf.compat.v1.train`` for ``labkit.train``
 in TF1-style code and it runs eagerly or inside ``tf.function``.
 """
 

@@ -1,4 +1,4 @@
-"""``AdadeltaOptimizer`` (introduced in notebooks/03_optimizers.ipynb)."""
+"""``AdadeltaOptimizer`` (introduced in notebooks/03a_optimizers.ipynb)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ __all__ = ["AdadeltaOptimizer"]
 class AdadeltaOptimizer(Optimizer):
     r"""Adadelta, ``tf.compat.v1.train.AdadeltaOptimizer`` for TF2.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03a_optimizers.ipynb.
 
     Slots ``"accum"`` ($E[g^2]$) and ``"accum_update"`` ($E[\Delta^2]$), both starting at 0:
 

@@ -1,4 +1,4 @@
-"""``AdagradOptimizer`` (introduced in notebooks/03_optimizers.ipynb)."""
+"""``AdagradOptimizer`` (introduced in notebooks/03a_optimizers.ipynb)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ __all__ = ["AdagradOptimizer"]
 class AdagradOptimizer(Optimizer):
     r"""Adagrad, ``tf.compat.v1.train.AdagradOptimizer`` for TF2.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03a_optimizers.ipynb.
 
     Update rule (slot ``"accumulator"`` holds $n$, initialised to ``initial_accumulator_value``):
 

@@ -1,4 +1,4 @@
-"""``AdagradDAOptimizer``: Adagrad dual averaging (introduced in notebooks/03_optimizers.ipynb)."""
+"""``AdagradDAOptimizer``: Adagrad dual averaging (introduced in notebooks/03a_optimizers.ipynb)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ __all__ = ["AdagradDAOptimizer"]
 class AdagradDAOptimizer(Optimizer):
     r"""Adagrad Dual Averaging, ``tf.compat.v1.train.AdagradDAOptimizer`` for TF2.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03a_optimizers.ipynb.
 
     Slots ``"gradient_accumulator"`` ($G$, starts at 0) and ``"gradient_squared_accumulator"``
     ($S$, starts at ``initial_gradient_squared_accumulator_value``). With $T$ = the value of

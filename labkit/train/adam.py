@@ -1,4 +1,4 @@
-"""``AdamOptimizer`` (introduced in notebooks/03_optimizers.ipynb)."""
+"""``AdamOptimizer`` (introduced in notebooks/03b_optimizers.ipynb)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ __all__ = ["AdamOptimizer"]
 class AdamOptimizer(Optimizer):
     r"""Adam, ``tf.compat.v1.train.AdamOptimizer`` for TF2.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03b_optimizers.ipynb.
 
     Slots ``"m"`` and ``"v"`` (start at 0); non-slot variables ``beta1_power`` and
     ``beta2_power`` hold $\beta_1^t$ and $\beta_2^t$ (float32, as in TF1). The rule is the

@@ -1,4 +1,4 @@
-"""``FtrlOptimizer``: FTRL-Proximal (introduced in notebooks/03_optimizers.ipynb)."""
+"""``FtrlOptimizer``: FTRL-Proximal (introduced in notebooks/03b_optimizers.ipynb)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ __all__ = ["FtrlOptimizer"]
 class FtrlOptimizer(Optimizer):
     r"""FTRL-Proximal, ``tf.compat.v1.train.FtrlOptimizer`` for TF2.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03b_optimizers.ipynb.
 
     Slots ``"accum"`` ($n$, starts at ``initial_accumulator_value``) and ``"linear"`` ($z$,
     starts at 0). With learning rate $\eta$, power $p$ (``learning_rate_power``, $\le 0$),

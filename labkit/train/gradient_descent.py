@@ -1,4 +1,4 @@
-"""``GradientDescentOptimizer``: plain SGD (introduced in notebooks/03_optimizers.ipynb)."""
+"""``GradientDescentOptimizer``: plain SGD (introduced in notebooks/03a_optimizers.ipynb)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ __all__ = ["GradientDescentOptimizer"]
 class GradientDescentOptimizer(Optimizer):
     r"""Gradient descent, ``tf.compat.v1.train.GradientDescentOptimizer`` for TF2.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03a_optimizers.ipynb.
 
     Update rule, with learning rate $\eta$ and gradient $g_t$:
 

@@ -1,4 +1,4 @@
-"""``MomentumOptimizer``: heavy-ball and Nesterov momentum (introduced in notebooks/03_optimizers.ipynb)."""
+"""``MomentumOptimizer``: heavy-ball and Nesterov momentum (introduced in notebooks/03a_optimizers.ipynb)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ __all__ = ["MomentumOptimizer"]
 class MomentumOptimizer(Optimizer):
     r"""Momentum, ``tf.compat.v1.train.MomentumOptimizer`` for TF2.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03a_optimizers.ipynb.
 
     Update rule (slot ``"momentum"`` holds the accumulator $a$, initialised to 0):
 

@@ -1,6 +1,6 @@
 """The base class of the ten ``tf.compat.v1.train`` optimizers, rebuilt for TF2.
 
-Introduced in notebooks/03_optimizers.ipynb.
+Introduced in notebooks/03a_optimizers.ipynb.
 
 `Optimizer` is a *template method*, exactly like TF1's
 ``tensorflow/python/training/optimizer.py``: ``minimize`` = ``compute_gradients`` +
@@ -122,7 +122,7 @@ def _deduplicate_indexed_slices(values: tf.Tensor, indices: tf.Tensor) -> tuple[
 class Optimizer(_trackable.Trackable):
     r"""Base class of the labkit optimizers: TF1's ``tf.compat.v1.train.Optimizer`` for TF2.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03a_optimizers.ipynb.
 
     You never instantiate this class; use a subclass such as ``GradientDescentOptimizer``.
     It gives every optimizer the TF1 API the lesson teaches::
@@ -356,7 +356,7 @@ class Optimizer(_trackable.Trackable):
                           tape: tf.GradientTape | None = None) -> list[tuple[Any, tf.Variable]]:
         """Compute the gradients of ``loss``: the first half of ``minimize``.
 
-        Introduced in notebooks/03_optimizers.ipynb.
+        Introduced in notebooks/03a_optimizers.ipynb.
 
         Args:
             loss: a zero-argument callable returning the loss (run under a fresh
@@ -427,7 +427,7 @@ class Optimizer(_trackable.Trackable):
                  tape: tf.GradientTape | None = None) -> Any:
         """``compute_gradients`` then ``apply_gradients``; one training step.
 
-        Introduced in notebooks/03_optimizers.ipynb.
+        Introduced in notebooks/03a_optimizers.ipynb.
 
         Args: as ``compute_gradients``, plus ``global_step`` (a variable incremented by one)
         and ``name`` (accepted for TF1 compatibility).
@@ -468,7 +468,7 @@ class Optimizer(_trackable.Trackable):
                         skip_gradients_aggregation: bool = False) -> Any:
         """Apply gradients to variables: the second half of ``minimize``.
 
-        Introduced in notebooks/03_optimizers.ipynb.
+        Introduced in notebooks/03a_optimizers.ipynb.
 
         Args:
             grads_and_vars: pairs ``(gradient, variable)`` as returned by
@@ -904,7 +904,7 @@ def times_runtime_one(x: tf.Tensor) -> tf.Tensor:
     r"""Exactly ``x``, multiplied by a ``1`` that the compiled step receives at run time.
 
     A performance device, not math (introduced with the optimizers in
-    notebooks/03_optimizers.ipynb; the measurements are in docs/optimizer-benchmark.md). XLA on
+    notebooks/03a_optimizers.ipynb; the measurements are in docs/optimizer-benchmark.md). XLA on
     CPU in TF 2.21 compiles a loop fusion that holds no scalar broadcast over the array (such
     as ``n + g*g``, RMSProp's ``var - mom`` or Ftrl's ``sqrt(n)``) with its tiled emitter,
     which copies every 16 elements through the stack; a run-time factor XLA cannot fold away

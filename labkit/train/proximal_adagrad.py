@@ -1,4 +1,4 @@
-"""``ProximalAdagradOptimizer`` (introduced in notebooks/03_optimizers.ipynb)."""
+"""``ProximalAdagradOptimizer`` (introduced in notebooks/03b_optimizers.ipynb)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["ProximalAdagradOptimizer"]
 class ProximalAdagradOptimizer(Optimizer):
     r"""Proximal Adagrad, ``tf.compat.v1.train.ProximalAdagradOptimizer`` for TF2.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03b_optimizers.ipynb.
 
     Adagrad's per-coordinate step size, then the FOBOS proximal map (slot ``"accumulator"``,
     starts at ``initial_accumulator_value``):

@@ -1,4 +1,4 @@
-"""``ProximalGradientDescentOptimizer`` (introduced in notebooks/03_optimizers.ipynb)."""
+"""``ProximalGradientDescentOptimizer`` (introduced in notebooks/03b_optimizers.ipynb)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def proximal_step(prox: tf.Tensor, lr_t: tf.Tensor, l1: tf.Tensor, l2: tf.Tensor
 class ProximalGradientDescentOptimizer(Optimizer):
     r"""Proximal gradient descent (FOBOS), ``tf.compat.v1.train.ProximalGradientDescentOptimizer``.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03b_optimizers.ipynb.
 
     A gradient step, then the proximal map of $\lambda_1\|\theta\|_1 + \tfrac{\lambda_2}{2}\|\theta\|^2$:
 

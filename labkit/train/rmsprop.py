@@ -1,4 +1,4 @@
-"""``RMSPropOptimizer`` (introduced in notebooks/03_optimizers.ipynb)."""
+"""``RMSPropOptimizer`` (introduced in notebooks/03b_optimizers.ipynb)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ __all__ = ["RMSPropOptimizer"]
 class RMSPropOptimizer(Optimizer):
     r"""RMSProp, ``tf.compat.v1.train.RMSPropOptimizer`` for TF2.
 
-    Introduced in notebooks/03_optimizers.ipynb.
+    Introduced in notebooks/03b_optimizers.ipynb.
 
     Slots ``"rms"`` ($s$, starts at **1**, as in TF1), ``"momentum"`` ($m$, starts at 0) and,
     when centered, ``"mg"`` ($\bar g$, starts at 0). With decay $\rho$:
