@@ -3,11 +3,11 @@
 Introduced in notebooks/00_start_here.ipynb ("How this lab is tested"). Built on nbformat
 and nbstripout, not hand-written JSON surgery.
 
-The mechanism: a code cell whose output is checked by nbval starts with the comment
-``# NBVAL_CHECK_OUTPUT`` and carries the cell metadata ``"keep_output": true`` (nbstripout's
-own switch). Checked cells keep their execution count (nbval needs it). Every other cell is
-committed with no outputs and no execution count, and no
-notebook carries widget state. ``python -m labkit.notebooks clean notebooks`` (``make
+The mechanism: a code cell whose output is checked by nbval carries nbval's own cell tag
+``nbval-check-output`` (cell metadata, invisible to the learner; with ``--nbval-lax`` only such
+cells are compared). Checked cells keep their outputs and their execution count (nbval needs
+it). Every other cell is committed with no outputs and no execution count, and no notebook
+carries widget state. ``python -m labkit.notebooks clean notebooks`` (``make
 notebooks-clean``) normalises files; ``check`` lists what violates the rule.
 """
 
@@ -21,7 +21,8 @@ from pathlib import Path
 import nbformat
 from nbstripout import strip_output
 
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+CHECK_TAG = "nbval-check-output"
+OLD_MARK = "# NBVAL_CHECK_OUTPUT"  # the comment earlier versions showed to learners
 
 # nbstripout's default metadata keys to drop (what `nbstripout` on the command line drops).
 EXTRA_KEYS = [
@@ -51,23 +52,23 @@ def notebook_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 def is_checked_cell(cell) -> bool:
     """True for a code cell deliberately kept for nbval output checking."""
-    return (
-        cell.get("cell_type") == "code"
-        and bool(cell.get("metadata", {}).get("keep_output"))
-        and cell.get("source", "").lstrip().startswith(CHECK_MARK)
-    )
+    return cell.get("cell_type") == "code" and CHECK_TAG in cell.get("metadata", {}).get("tags", [])
 
 
 def clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Strip outputs/counts/widget state, keeping outputs of checked cells (no counts either)."""
-    checked = {i: cell.get("execution_count") for i, cell in enumerate(nb.cells) if is_checked_cell(cell)}
+    checked = {i: (cell.get("execution_count"), cell.get("outputs", []))
+               for i, cell in enumerate(nb.cells) if is_checked_cell(cell)}
     nb = strip_output(nb, keep_output=False, keep_count=False, keep_id=True, extra_keys=EXTRA_KEYS)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
+        cell.metadata.pop("keep_output", None)
+        if i in checked:
+            cell.outputs = checked[i][1]
         # nbval refuses a reference cell with outputs but no execution count ("Unrun reference
         # cell"), so checked cells keep theirs; every other cell has none.
-        cell.execution_count = (checked[i] or 1) if i in checked else None
+        cell.execution_count = (checked[i][0] or 1) if i in checked else None
         for out in cell.get("outputs", []):
             if "execution_count" in out:
                 out["execution_count"] = cell.execution_count
@@ -84,10 +85,10 @@ def problems(nb: nbformat.NotebookNode) -> list[str]:
             continue
         if cell.get("execution_count") is not None and not is_checked_cell(cell):
             found.append(f"cell {i} has an execution count")
-        keep = bool(cell.get("metadata", {}).get("keep_output"))
-        marked = cell.source.lstrip().startswith(CHECK_MARK)
-        if keep != marked:
-            found.append(f"cell {i}: keep_output metadata and '{CHECK_MARK}' must go together")
+        if OLD_MARK in cell.source:
+            found.append(f"cell {i} shows '{OLD_MARK}' to learners; use the cell tag '{CHECK_TAG}'")
+        if "keep_output" in cell.get("metadata", {}):
+            found.append(f"cell {i}: keep_output metadata is no longer used; use the cell tag '{CHECK_TAG}'")
         if cell.get("outputs") and not is_checked_cell(cell):
             found.append(f"cell {i} has outputs but is not a checked cell")
         if is_checked_cell(cell) and cell.get("outputs") and cell.get("execution_count") is None:
@@ -121,7 +122,7 @@ def check(paths: Iterable[str | Path]) -> dict[Path, list[str]]:
 def refresh(paths: Iterable[str | Path], timeout: int = 300) -> list[Path]:
     """Execute notebooks top to bottom (nbclient, cwd = the notebook's folder), then clean them.
 
-    This is how the outputs of ``# NBVAL_CHECK_OUTPUT`` cells are produced: by running the
+    This is how the outputs of checked (``nbval-check-output``) cells are produced: by running the
     notebook, never by typing them.
     """
     from nbclient import NotebookClient

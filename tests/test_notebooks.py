@@ -43,13 +43,15 @@ def test_problems_are_detected():
     nb = nbformat.v4.new_notebook()
     stray = nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", text="1\n")])
     stray.execution_count = 3
-    half = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(2)")
-    nb.cells = [stray, half]
+    old = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(2)")
+    old.metadata["keep_output"] = True
+    nb.cells = [stray, old]
     nb.metadata["widgets"] = {"state": {}}
     found = hygiene.problems(nb)
     assert "cell 0 has outputs but is not a checked cell" in found
     assert "cell 0 has an execution count" in found
-    assert any("cell 1: keep_output" in f for f in found)
+    assert any("cell 1 shows '# NBVAL_CHECK_OUTPUT' to learners" in f for f in found)
+    assert any("cell 1: keep_output metadata is no longer used" in f for f in found)
     assert "notebook metadata holds widget state" in found
     cleaned = hygiene.clean_notebook(nb)
     assert cleaned.cells[0].outputs == [] and cleaned.cells[0].execution_count is None
@@ -57,9 +59,9 @@ def test_problems_are_detected():
 
 
 def test_checked_cells_keep_outputs(tmp_path):
-    keep = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(2)",
+    keep = nbformat.v4.new_code_cell("print(2)",
                                      outputs=[nbformat.v4.new_output("stream", text="2\n")])
-    keep.metadata["keep_output"] = True
+    keep.metadata["tags"] = ["nbval-check-output"]
     keep.execution_count = 5
     stray = nbformat.v4.new_code_cell("print(3)", outputs=[nbformat.v4.new_output("stream", text="3\n")])
     nb = nbformat.v4.new_notebook(cells=[keep, stray])
@@ -69,7 +71,15 @@ def test_checked_cells_keep_outputs(tmp_path):
     data = json.loads(path.read_text())
     assert data["cells"][0]["outputs"][0]["text"] == ["2\n"] and data["cells"][0]["execution_count"] == 5
     assert data["cells"][1]["outputs"] == [] and data["cells"][1]["execution_count"] is None
+    assert data["cells"][0]["metadata"]["tags"] == ["nbval-check-output"]
     assert hygiene.clean([path]) == []  # idempotent
+
+
+def test_no_learner_sees_test_plumbing():
+    """Checked cells are marked by nbval's cell tag, never by a comment in the learner's code."""
+    for path in ALL:
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            assert "NBVAL_CHECK_OUTPUT" not in cell.source, f"{path.name} cell {i}"
 
 
 def test_every_notebook_named_in_labkit_exists():
