@@ -9,9 +9,16 @@ writes every point into a ``TensorArray``. Hyperparameters that the optimizer re
 retraces; the few read in Python when the optimizer is built (``initial_accumulator_value``,
 ``use_nesterov``, ``centered``) rebuild that one optimizer's function.
 
+Two families run side by side: the TF1 classes (``"Adam"`` or ``"AdamOptimizer"``, from
+``labkit.train``) and the Keras 3 classes (``"keras.Adam"``: ``keras.optimizers.Adam`` itself,
+constructed by its real class and stepped with ``apply_gradients``). A Keras optimizer's learning
+rate is its own variable (assigned, no retrace); its other hyperparameters are Python floats read
+when it is built, so changing one rebuilds that optimizer's function.
+
 On the ``l1`` surface, optimizers with an ``l1_regularization_strength`` get the gradient of the
 smooth part only and apply the L1 term through their proximal step (their l1 defaults to the
-surface's); the others differentiate the whole objective (subgradient ``sign``).
+surface's); the others differentiate the whole objective (subgradient ``sign``). Ftrl compares
+l1 with the running SUM of gradients, so its default l1 is the surface's times the step count.
 """
 
 from __future__ import annotations
@@ -29,17 +36,38 @@ import tensorflow as tf
 import labkit.train as _train
 from labkit.palette import OPTIMIZER_NAMES, color_for
 from labkit.surfaces import Surface, get_surface
-from labkit.widgets import default_hyperparameters, hyperparameter_specs
+from labkit.widgets import (SUGGESTED_LEARNING_RATES, default_hyperparameters,
+                            hyperparameter_specs)
 
-__all__ = ["MAX_STEPS", "Trajectory", "playground_defaults", "compute_trajectories",
-           "draw_surface", "draw_paths", "draw_trajectories", "Playground"]
+__all__ = ["MAX_STEPS", "KERAS_NAMES", "KERAS_COUNTERPARTS", "PLAYGROUND_LEARNING_RATES",
+           "Trajectory", "playground_defaults", "library_default_learning_rate",
+           "compute_trajectories", "draw_surface", "draw_paths", "draw_trajectories",
+           "Playground"]
 
 MAX_STEPS = 1000
-# On the l1 surface, Ftrl's l1 starts at (surface l1) x FTRL_L1_STEPS (see playground_defaults).
-FTRL_L1_STEPS = 300
+KERAS_PREFIX = "keras."
+# The Keras 3 optimizers the playground offers (keras.optimizers.<name>).
+KERAS_NAMES: tuple[str, ...] = tuple(
+    KERAS_PREFIX + n for n in ("SGD", "Adagrad", "Adadelta", "Adam", "RMSprop", "Ftrl",
+                               "Nadam", "Adamax", "AdamW", "Lion"))
+# The TF1 class each Keras class replaces (the newer ones have none).
+KERAS_COUNTERPARTS: dict[str, str] = {
+    "keras.SGD": "GradientDescentOptimizer", "keras.Adagrad": "AdagradOptimizer",
+    "keras.Adadelta": "AdadeltaOptimizer", "keras.Adam": "AdamOptimizer",
+    "keras.RMSprop": "RMSPropOptimizer", "keras.Ftrl": "FtrlOptimizer",
+}
+ALL_NAMES: tuple[str, ...] = OPTIMIZER_NAMES + KERAS_NAMES
+# The playground's learning rates (before the surface's lr_scale): the lab's suggestions, chosen
+# so every optimizer visibly moves in 100 steps. They replace the libraries' defaults (e.g.
+# Adam's 0.001, which moves about 0.1 in 100 steps); a Keras class gets its TF1 counterpart's.
+PLAYGROUND_LEARNING_RATES: dict[str, float] = {
+    **SUGGESTED_LEARNING_RATES,
+    **{k: SUGGESTED_LEARNING_RATES[v] for k, v in KERAS_COUNTERPARTS.items()},
+    "keras.Nadam": 0.1, "keras.Adamax": 0.1, "keras.AdamW": 0.1, "keras.Lion": 0.03,
+}
 # Plain-gradient optimizers whose stable step size depends on the surface's curvature.
 _SCALE_SENSITIVE = ("GradientDescentOptimizer", "MomentumOptimizer",
-                    "ProximalGradientDescentOptimizer")
+                    "ProximalGradientDescentOptimizer", "keras.SGD")
 
 
 @dataclass(frozen=True)
@@ -63,6 +91,20 @@ class Trajectory:
         return [bool(v == 0.0) for v in self.final]
 
 
+def _full_name(n: Any) -> str | None:
+    if not isinstance(n, str):
+        return None
+    if n.startswith(KERAS_PREFIX):
+        return n if n in KERAS_NAMES else None
+    full = n if n.endswith("Optimizer") else f"{n}Optimizer"
+    return full if full in OPTIMIZER_NAMES else None
+
+
+def _short(full: str) -> str:
+    """The label of an optimizer: "Adam" (TF1) or "keras.Adam"."""
+    return full.removesuffix("Optimizer")
+
+
 def _check_names(names: Iterable[str] | None) -> tuple[str, ...]:
     if names is None:
         return OPTIMIZER_NAMES
@@ -70,9 +112,10 @@ def _check_names(names: Iterable[str] | None) -> tuple[str, ...]:
         names = [names]
     out = []
     for n in names:
-        full = n if n.endswith("Optimizer") else f"{n}Optimizer"
-        if full not in OPTIMIZER_NAMES:
-            raise ValueError(f"`names` must contain optimizer names from {list(OPTIMIZER_NAMES)}. "
+        full = _full_name(n)
+        if full is None:
+            raise ValueError(f"`names` must contain optimizer names from {list(OPTIMIZER_NAMES)} "
+                             f"(short forms such as 'Adam' too) or {list(KERAS_NAMES)}. "
                              f"Received: {n!r}")
         out.append(full)
     if not out:
@@ -80,33 +123,61 @@ def _check_names(names: Iterable[str] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _is_keras(full: str) -> bool:
+    return full.startswith(KERAS_PREFIX)
+
+
+def _class_of(full: str) -> type:
+    if _is_keras(full):
+        import keras
+
+        return getattr(keras.optimizers, full.removeprefix(KERAS_PREFIX))
+    return getattr(_train, full)
+
+
 def _has_l1(cls: type) -> bool:
     return "l1_regularization_strength" in inspect.signature(cls).parameters
 
 
-def playground_defaults(name: str, surface: str | Surface) -> dict[str, float | bool]:
-    """The hyperparameters an optimizer starts with on a surface.
+def library_default_learning_rate(name: str) -> float | None:
+    """The learning rate the library's constructor defaults to (None: TF1 made it required).
 
-    Introduced in notebooks/04_playground.ipynb. The lab's suggested values (see
-    ``labkit.widgets.SUGGESTED_LEARNING_RATES``), the learning rate scaled by the surface's
-    ``lr_scale`` for plain-gradient methods, and l1 set to the surface's L1 weight.
+    Introduced in notebooks/04_playground.ipynb; read from ``inspect.signature`` of the class.
     """
     (full,) = _check_names([name])
-    return dict(_defaults(full, get_surface(surface)))
+    p = inspect.signature(_class_of(full)).parameters["learning_rate"]
+    return None if p.default is p.empty else float(p.default)
+
+
+def playground_defaults(name: str, surface: str | Surface,
+                        steps: int = 100) -> dict[str, float | bool]:
+    """The hyperparameters an optimizer starts with on a surface.
+
+    Introduced in notebooks/04_playground.ipynb. The class's own defaults (read from its
+    signature), except: the learning rate is ``PLAYGROUND_LEARNING_RATES[name]``, scaled by the
+    surface's ``lr_scale`` for plain-gradient methods; on the ``l1`` surface the l1 strength is
+    the surface's L1 weight, and for Ftrl that weight times ``steps``: Ftrl compares l1 with
+    the running sum of all gradients, so at step t it acts like a per-step penalty of l1 / t.
+    """
+    (full,) = _check_names([name])
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"`steps` must be a positive integer. Received: steps={steps!r}")
+    return dict(_defaults(full, get_surface(surface), int(steps)))
 
 
 @functools.cache
-def _defaults(full: str, surf: Surface) -> tuple[tuple[str, float | bool], ...]:
-    cls = getattr(_train, full)
+def _defaults(full: str, surf: Surface, steps: int) -> tuple[tuple[str, float | bool], ...]:
+    cls = _class_of(full)
     hyper = default_hyperparameters(cls)
+    hyper["learning_rate"] = PLAYGROUND_LEARNING_RATES[full]
     if full in _SCALE_SENSITIVE:
         hyper["learning_rate"] = float(hyper["learning_rate"]) * surf.lr_scale
     if _has_l1(cls) and surf.l1:
         hyper["l1_regularization_strength"] = surf.l1
-        if full == "FtrlOptimizer":
-            # FTRL compares l1 with the SUM of all past gradients (z), not with one step's
-            # gradient, so a fixed penalty per step needs l1 ~ (penalty x steps).
-            hyper["l1_regularization_strength"] = surf.l1 * FTRL_L1_STEPS
+        if full in ("FtrlOptimizer", "keras.Ftrl"):
+            # FTRL compares l1 with z, the SUM of all past gradients, not with one step's
+            # gradient: a penalty of l1 per step over `steps` steps is l1 x steps.
+            hyper["l1_regularization_strength"] = surf.l1 * steps
     return tuple(hyper.items())
 
 
@@ -114,31 +185,42 @@ class _Engine:
     """One optimizer on one surface, compiled once; hyperparameters are variables."""
 
     def __init__(self, full: str, surf: Surface, structural: tuple) -> None:
-        cls = getattr(_train, full)
+        cls = _class_of(full)
         self.name = full
         self.surf = surf
+        self.keras = _is_keras(full)
         params = inspect.signature(cls).parameters
         self.tensor_hypers: dict[str, tf.Variable] = {}
         self._assigned: dict[str, float] = {}
         kwargs: dict[str, Any] = dict(structural)
-        for spec in hyperparameter_specs(cls):
-            if spec.name in kwargs:
-                continue
-            self.tensor_hypers[spec.name] = tf.Variable(float(spec.default), dtype=tf.float32,
-                                                        trainable=False, name=spec.name)
-            self._assigned[spec.name] = float(spec.default)
-            kwargs[spec.name] = self.tensor_hypers[spec.name]
         self.global_step = None
-        if "global_step" in params:
-            self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False)
-            kwargs["global_step"] = self.global_step
-        self.opt = cls(**kwargs)
-        self.opt.jit_compile = False  # the whole loop below is one XLA computation
         self.var = tf.Variable(surf.start, dtype=tf.float32, name="xy")
-        with tf.init_scope():
-            self.opt._create_slots([self.var])
-        # Initial state of every optimizer variable (slots, iter, ...), restored each run.
-        self.snapshot = [(v, tf.constant(v.numpy())) for v in self.opt.variables()]
+        if self.keras:
+            # The real keras.optimizers class; only its learning rate is a variable.
+            self.opt = cls(learning_rate=0.01, **kwargs)
+            self.opt.build([self.var])
+            lr_var = self.opt._learning_rate
+            self.tensor_hypers["learning_rate"] = lr_var
+            self._assigned["learning_rate"] = float(lr_var.numpy())
+            self.snapshot = [(v, tf.constant(v.numpy())) for v in self.opt.variables
+                             if v is not lr_var]
+        else:
+            for spec in hyperparameter_specs(cls):
+                if spec.name in kwargs:
+                    continue
+                self.tensor_hypers[spec.name] = tf.Variable(float(spec.default), dtype=tf.float32,
+                                                            trainable=False, name=spec.name)
+                self._assigned[spec.name] = float(spec.default)
+                kwargs[spec.name] = self.tensor_hypers[spec.name]
+            if "global_step" in params:
+                self.global_step = tf.Variable(0, dtype=tf.int64, trainable=False)
+                kwargs["global_step"] = self.global_step
+            self.opt = cls(**kwargs)
+            self.opt.jit_compile = False  # the whole loop below is one XLA computation
+            with tf.init_scope():
+                self.opt._create_slots([self.var])
+            # Initial state of every optimizer variable (slots, iter, ...), restored each run.
+            self.snapshot = [(v, tf.constant(v.numpy())) for v in self.opt.variables()]
         smooth_only = _has_l1(cls) and surf.l1 > 0
         l1 = 0.0 if smooth_only else float(surf.l1)
 
@@ -157,6 +239,8 @@ class _Engine:
         self.var.assign(start)
         for v, init in self.snapshot:
             v.assign(init)
+        if self.keras:
+            return
         # Adam-style "beta1_power" starts at the (variable) beta1.
         for key, v in self.opt._non_slot_dict.items():
             base = key.removesuffix("_power")
@@ -175,7 +259,10 @@ class _Engine:
             with tf.GradientTape() as tape:
                 loss = self.loss_of(self.var)
             grad = tape.gradient(loss, self.var)
-            self.opt.apply_gradients([(grad, self.var)], global_step=self.global_step)
+            if self.keras:
+                self.opt.apply_gradients([(grad, self.var)])
+            else:
+                self.opt.apply_gradients([(grad, self.var)], global_step=self.global_step)
             return i + 1, ta.write(i + 1, self.var.read_value())
 
         _, ta = tf.while_loop(lambda i, _: i < steps, body, (tf.constant(0), ta),
@@ -204,8 +291,11 @@ _ENGINES: dict[tuple, _Engine] = {}
 
 @functools.cache
 def _structural_names(full: str) -> tuple[str, ...]:
-    """Arguments the optimizer reads in Python (annotated float/bool, not "Hyper")."""
-    cls = getattr(_train, full)
+    """Arguments the optimizer reads in Python (TF1: annotated float/bool, not "Hyper";
+    Keras: all but the learning rate)."""
+    cls = _class_of(full)
+    if _is_keras(full):
+        return tuple(sorted(s.name for s in hyperparameter_specs(cls) if s.name != "learning_rate"))
     params = inspect.signature(cls).parameters
     return tuple(sorted(s.name for s in hyperparameter_specs(cls)
                         if "Hyper" not in str(params[s.name].annotation)))
@@ -230,7 +320,8 @@ def compute_trajectories(surface: str | Surface = "quadratic",
 
     Args:
         surface: a surface name or ``Surface``.
-        names: optimizer names (``"Adam"`` or ``"AdamOptimizer"``); default all ten.
+        names: optimizer names (``"Adam"`` or ``"AdamOptimizer"``; ``"keras.Adam"`` for the
+            Keras 3 class); default the ten TF1 ones.
         hyper: optional ``{optimizer name: {argument: value}}`` overriding
             ``playground_defaults``.
         steps: 0..MAX_STEPS.
@@ -250,7 +341,7 @@ def compute_trajectories(surface: str | Surface = "quadratic",
     overrides = {(_check_names([k])[0]): v for k, v in (hyper or {}).items()}
     out: dict[str, Trajectory] = {}
     for full in full_names:
-        h = playground_defaults(full, surf)
+        h = playground_defaults(full, surf, max(int(steps), 1))
         extra = dict(overrides.get(full, {}))
         unknown = set(extra) - set(h)
         if unknown:
@@ -299,6 +390,12 @@ def _path_xy(surf: Surface, tr: Trajectory) -> tuple[np.ndarray, np.ndarray, str
 
 
 _PATH_STYLE = {"lw": 1.4, "marker": ".", "ms": 2, "gid": "path"}
+
+
+def _line_style(name: str) -> str:
+    """Solid for the TF1 family, dashed for Keras 3 (a Keras class shares its TF1 colour)."""
+    return "--" if _is_keras(name) else "-"
+
 _LEGEND_STYLE = {"fontsize": "x-small", "loc": "upper right"}
 
 
@@ -314,7 +411,8 @@ def draw_paths(ax, surface: str | Surface, trajectories: Mapping[str, Trajectory
         line.remove()
     for name, tr in trajectories.items():
         px, py, label = _path_xy(surf, tr)
-        ax.plot(px, py, color=color_for(name), label=label, **_PATH_STYLE)
+        ax.plot(px, py, color=color_for(name), ls=_line_style(name), label=label,
+                **_PATH_STYLE)
     legend = ax.get_legend()
     if legend is not None:
         legend.remove()
@@ -336,7 +434,7 @@ class Playground:
     """Widgets around ``compute_trajectories`` + ``draw_trajectories`` on one ``LivePlot``.
 
     Introduced in notebooks/04_playground.ipynb. Controls: a surface drop-down, optimizer
-    check boxes, a step-count slider, and for the optimizer chosen in "tune" one slider per
+    check boxes (the TF1 family and the Keras 3 family), a step-count slider, and for the optimizer chosen in "tune" one slider per
     hyperparameter (generated from its signature by ``labkit.widgets``). ``update()`` is the
     plain function every control calls; it returns the trajectories.
     """
@@ -386,7 +484,8 @@ class Playground:
             px, py, label = _path_xy(self.surface, tr)
             line = self._lines.get(name)
             if line is None:  # one Line2D per optimizer, reused: only its data changes
-                (line,) = ax.plot(px, py, color=color_for(name), animated=True,
+                (line,) = ax.plot(px, py, color=color_for(name), ls=_line_style(name),
+                                  animated=True,
                                   scalex=False, scaley=False, **_PATH_STYLE)
                 self._lines[name] = line
             else:
@@ -445,15 +544,15 @@ class Playground:
 
         surf_dd = widgets.Dropdown(options=surface_names(), value=self.surface.name,
                                    description="surface")
-        boxes = {n: widgets.Checkbox(value=n in self.selected,
-                                     description=n.removesuffix("Optimizer"),
-                                     layout=widgets.Layout(width="200px"),
-                                     style={"description_width": "0px"})
-                 for n in OPTIMIZER_NAMES}
+        # Labels are laid out by the browser (no indent, natural width), so none is clipped;
+        # the grid wraps its columns to the width available.
+        boxes = {n: widgets.Checkbox(value=n in self.selected, description=_short(n), indent=False,
+                                     layout=widgets.Layout(width="auto"))
+                 for n in ALL_NAMES}
         steps = widgets.IntSlider(value=self.steps, min=1, max=MAX_STEPS, step=1,
                                   description="steps", continuous_update=False)
-        tune = widgets.Dropdown(options=[n.removesuffix("Optimizer") for n in OPTIMIZER_NAMES],
-                                value="Adam", description="tune")
+        tune = widgets.Dropdown(options=[_short(n) for n in ALL_NAMES], value="Adam",
+                                description="tune")
         sliders_box = widgets.VBox()
         status = widgets.Label()
 
@@ -462,10 +561,10 @@ class Playground:
             status.value = f"recomputed + redrawn in {1000 * self.last_seconds:.0f} ms"
 
         def build_sliders(*_):
-            full = tune.value + "Optimizer"
-            values = playground_defaults(full, self.surface)
+            full = _full_name(tune.value)
+            values = playground_defaults(full, self.surface, self.steps)
             values.update(self.hyper.get(full, {}))
-            controls = controls_for(getattr(_train, full), values)
+            controls = controls_for(_class_of(full), values)
 
             def on_change(*_):
                 self.hyper[full] = hyperparameters_from(controls)
@@ -487,6 +586,7 @@ class Playground:
 
         def on_steps(change):
             self.steps = int(change["new"])
+            build_sliders()  # Ftrl's default l1 on the l1 surface follows the step count
             redraw()
 
         surf_dd.observe(on_surface, names="value")
@@ -495,10 +595,24 @@ class Playground:
         for b in boxes.values():
             b.observe(on_boxes, names="value")
         build_sliders()
-        grid = widgets.GridBox(list(boxes.values()),
-                               layout=widgets.Layout(grid_template_columns="repeat(2, 200px)"))
-        left = widgets.VBox([surf_dd, steps, grid, tune, sliders_box, status])
-        return widgets.HBox([left, self.plot.widget])
+
+        def family(title: str, names: Sequence[str]):
+            grid = widgets.GridBox(
+                [boxes[n] for n in names],
+                layout=widgets.Layout(grid_template_columns="repeat(auto-fill, minmax(190px, 1fr))",
+                                      grid_gap="0px 12px", width="100%"))
+            return widgets.VBox([widgets.HTML(title), grid], layout=widgets.Layout(width="100%"))
+
+        families = widgets.VBox([
+            family("<b>TF1</b> <code>tf.compat.v1.train</code> (labkit.train), solid lines",
+                   OPTIMIZER_NAMES),
+            family("<b>Keras 3</b> <code>keras.optimizers</code>, dashed lines", KERAS_NAMES),
+        ], layout=widgets.Layout(width="100%"))
+        top = widgets.HBox([surf_dd, steps], layout=widgets.Layout(flex_flow="row wrap"))
+        right = widgets.VBox([tune, sliders_box, status])
+        bottom = widgets.HBox([self.plot.widget, right],
+                              layout=widgets.Layout(flex_flow="row wrap"))
+        return widgets.VBox([top, families, bottom], layout=widgets.Layout(width="100%"))
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -33,9 +33,12 @@ __all__ = [
     "SUGGESTED_LEARNING_RATES",
 ]
 
-# Arguments that are bookkeeping, not hyperparameters.
+# Arguments that are bookkeeping, not hyperparameters (the last five: Keras 3's base-class
+# switches, which are not part of any update rule).
 SKIPPED = frozenset({"use_locking", "name", "accum_name", "linear_name", "global_step",
-                     "use_own_namescope_for_non_slot_vars", "beta"})
+                     "use_own_namescope_for_non_slot_vars", "beta",
+                     "use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
+                     "gradient_accumulation_steps"})
 
 # A learning rate that makes each optimizer do something visible in a few dozen steps on the
 # lab's small problems (TF1 gives most of them no default at all).
@@ -94,7 +97,7 @@ def _rule(name: str, default: float) -> tuple[str, float, float, bool]:
         return "log", 1e-3, 10.0, False
     if "regularization_strength" in name:
         return "log", 1e-4, 1000.0, True
-    if name in ("beta1", "beta2", "decay", "momentum", "rho"):
+    if name in ("beta1", "beta2", "beta_1", "beta_2", "decay", "momentum", "rho"):
         return "float", 0.0, 0.999, False
     high = max(1.0, 2.0 * abs(float(default)))
     return "float", min(0.0, float(default)), high, False
@@ -106,7 +109,8 @@ def hyperparameter_specs(cls: type) -> list[HyperSpec]:
     Introduced in notebooks/03a_optimizers.ipynb.
 
     Args:
-        cls: an optimizer class such as ``labkit.train.AdamOptimizer``.
+        cls: an optimizer class such as ``labkit.train.AdamOptimizer`` (or a Keras 3 one,
+            ``keras.optimizers.Adam``; arguments that default to None are not exposed).
 
     Returns:
         One ``HyperSpec`` per hyperparameter (bookkeeping arguments skipped).

@@ -16,3 +16,14 @@ def test_other_names_are_stable():
     assert color_for("stage-1") == color_for("stage-1")
     with pytest.raises(ValueError, match="name=''"):
         color_for("")
+
+
+def test_keras_classes_share_their_tf1_colour_and_newer_ones_have_their_own():
+    from labkit.palette import KERAS_COLORS
+
+    assert color_for("keras.Adam") == OPTIMIZER_COLORS["AdamOptimizer"]
+    assert color_for("keras.RMSprop") == OPTIMIZER_COLORS["RMSPropOptimizer"]
+    assert color_for("keras.SGD") == OPTIMIZER_COLORS["GradientDescentOptimizer"]
+    new = [color_for(f"keras.{n}") for n in ("Nadam", "Adamax", "AdamW", "Lion")]
+    assert len(set(new)) == 4 and not set(new) & set(OPTIMIZER_COLORS.values())
+    assert set(new) <= set(KERAS_COLORS.values())

@@ -135,3 +135,81 @@ def test_blitted_frame_matches_a_full_render_and_reuses_the_background():
     pg.surface = get_surface("saddle")
     pg.update()
     assert pg.plot.full_draws == 2                 # a new surface re-renders the background
+
+
+def eager_keras_path(name, surface, steps):
+    """Reference: a fresh keras.optimizers object stepped eagerly with apply_gradients."""
+    import keras
+
+    s = get_surface(surface)
+    h = playground_defaults(name, s, steps)
+    opt = getattr(keras.optimizers, name.removeprefix("keras."))(**h)
+    v = tf.Variable(s.start, dtype=tf.float32)
+    smooth_only = "l1_regularization_strength" in h
+    out = [v.numpy()]
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            loss = s.smooth(v) if smooth_only else s.value(v)
+        opt.apply_gradients([(tape.gradient(loss, v), v)])
+        out.append(v.numpy())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name,surface", [("keras.Adam", "quadratic"), ("keras.RMSprop", "saddle"),
+                                          ("keras.Ftrl", "l1"), ("keras.Lion", "quadratic")])
+def test_keras_family_runs_the_real_keras_class(name, surface):
+    first = compute_trajectories(surface, [name], steps=20)[name]
+    again = compute_trajectories(surface, [name], steps=20)[name]
+    np.testing.assert_allclose(first.points, eager_keras_path(name, surface, 20), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(first.points, again.points)   # state is reset between runs
+
+
+def test_keras_learning_rate_change_needs_no_new_engine_but_other_hypers_do():
+    from labkit import playground
+
+    compute_trajectories("quadratic", ["keras.Adam"], steps=5)
+    n = len(playground._ENGINES)
+    slow = compute_trajectories("quadratic", ["keras.Adam"], {"keras.Adam": {"learning_rate": 0.001}},
+                                steps=5)["keras.Adam"]
+    assert len(playground._ENGINES) == n
+    assert np.abs(slow.final - slow.points[0]).max() < 0.006
+    compute_trajectories("quadratic", ["keras.Adam"], {"keras.Adam": {"beta_1": 0.5}}, steps=5)
+    assert len(playground._ENGINES) == n + 1
+
+
+def test_defaults_are_the_lab_learning_rates_and_ftrl_l1_follows_the_steps():
+    from labkit.playground import PLAYGROUND_LEARNING_RATES, library_default_learning_rate
+
+    assert library_default_learning_rate("Adam") == 0.001
+    assert library_default_learning_rate("Ftrl") is None            # TF1 made it required
+    assert library_default_learning_rate("keras.Adadelta") == 0.001
+    assert playground_defaults("Adam", "l1")["learning_rate"] == PLAYGROUND_LEARNING_RATES["AdamOptimizer"]
+    assert playground_defaults("keras.SGD", "rosenbrock")["learning_rate"] == pytest.approx(0.05 * 0.01)
+    for name in ("Ftrl", "keras.Ftrl"):
+        assert playground_defaults(name, "l1", 100)["l1_regularization_strength"] == 50.0
+        assert playground_defaults(name, "l1", 300)["l1_regularization_strength"] == 150.0
+    assert playground_defaults("ProximalAdagrad", "l1", 300)["l1_regularization_strength"] == 0.5
+    with pytest.raises(ValueError, match="steps"):
+        playground_defaults("Adam", "l1", 0)
+    with pytest.raises(ValueError, match="keras.Adam"):
+        compute_trajectories("quadratic", ["keras.Adamm"])
+
+
+def test_widget_shows_both_families_with_unclipped_labels_and_keras_dashed():
+    pg = Playground("l1", ["Adam", "keras.Adam"], steps=10)
+    pg.update()
+    styles = {ln.get_label(): ln.get_linestyle() for ln in pg.plot.ax.lines if ln.get_gid() == "path"}
+    assert styles == {"Adam": "-", "keras.Adam": "--"}
+    box = pg.widget
+    import ipywidgets as widgets
+
+    def walk(w):
+        yield w
+        for c in getattr(w, "children", ()):
+            yield from walk(c)
+
+    checks = [w for w in walk(box) if isinstance(w, widgets.Checkbox)]
+    assert len(checks) == 20
+    assert {w.description for w in checks if w.value} == {"Adam", "keras.Adam"}
+    for w in checks:   # natural width, no indent: the browser never clips a label
+        assert w.indent is False and w.layout.width == "auto"

@@ -93,3 +93,15 @@ def test_regression_curve_decreases_and_explorer_redraws():
     assert second[-1] > first[-1]  # a 1000x smaller learning rate learns less in 10 steps
     with pytest.raises(ValueError, match="steps"):
         regression_loss_curve(train.GradientDescentOptimizer, steps=0)
+
+
+def test_keras_classes_expose_their_update_rule_arguments_only():
+    import keras
+
+    from labkit.widgets import hyperparameter_specs
+
+    names = [s.name for s in hyperparameter_specs(keras.optimizers.Adam)]
+    assert names == ["learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad"]
+    kinds = {s.name: s.kind for s in hyperparameter_specs(keras.optimizers.Lion)}
+    assert kinds == {"learning_rate": "log", "beta_1": "float", "beta_2": "float"}
+    assert "weight_decay" in [s.name for s in hyperparameter_specs(keras.optimizers.AdamW)]
