@@ -36,8 +36,7 @@ import tensorflow as tf
 import labkit.train as _train
 from labkit.palette import OPTIMIZER_NAMES, color_for
 from labkit.surfaces import Surface, get_surface
-from labkit.widgets import (SUGGESTED_LEARNING_RATES, default_hyperparameters,
-                            hyperparameter_specs)
+from labkit.widgets import SUGGESTED_LEARNING_RATES, default_hyperparameters, hyperparameter_specs
 
 __all__ = ["MAX_STEPS", "KERAS_NAMES", "KERAS_COUNTERPARTS", "PLAYGROUND_LEARNING_RATES",
            "Trajectory", "playground_defaults", "library_default_learning_rate",
