@@ -181,6 +181,8 @@ def verify_checkpoint(path: str, root: Any = None, read_values: bool = True) -> 
     checkpoint has beyond ``root`` are allowed (optimizer slots not created yet restore later).
     Introduced in notebooks/09_saver.ipynb.
     """
+    import tensorflow as tf
+
     path = _check_prefix(path)
     reader = _open_reader(path)
     for f in checkpoint_files(path)[:-1] or [path + ".data-00000-of-00001"]:
@@ -188,16 +190,21 @@ def verify_checkpoint(path: str, root: Any = None, read_values: bool = True) -> 
             raise CheckpointError(path, f"data file {f!r} is missing")
     entries = inspect_checkpoint(path)
     if read_values:
-        for e in entries:
-            if e.dtype == "variant":  # e.g. a tf.data iterator's state: checked when restored
-                continue
+        # Every tensor is read, the object graph too: it is written last, so a file cut short
+        # near its end loses the object graph first. Reading checks each tensor's checksum.
+        for e in inspect_checkpoint(path, include_object_graph=True):
             try:
-                reader.get_tensor(e.name)
+                if e.dtype == "variant":  # e.g. a tf.data iterator's state
+                    tf.raw_ops.RestoreV2(prefix=path, tensor_names=[e.name],
+                                         shape_and_slices=[""], dtypes=[tf.variant])
+                else:
+                    reader.get_tensor(e.name)
             except Exception as err:
                 first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                data = ", ".join(os.path.basename(f) for f in checkpoint_files(path)[:-1])
                 raise CheckpointError(
-                    path, f"tensor {e.name!r} cannot be read -- file truncated or corrupted ({first})"
-                ) from err
+                    path, f"tensor {e.name!r} cannot be read from {data} -- the file is truncated "
+                    f"or corrupted ({first})") from err
     if root is not None:
         found = {e.name: (e.shape, e.dtype) for e in entries}
         missing, mismatched = [], []
@@ -229,6 +236,20 @@ class RestoreReport:
             return f"restored {self.path}"
         bad = "; ".join(f"{os.path.basename(p)}: {r.splitlines()[0]}" for p, r in self.skipped)
         return f"skipped {len(self.skipped)} bad checkpoint(s) ({bad}); restored newest good one: {self.path}"
+
+
+def read_checkpoint(ckpt: Any, path: str) -> Any:
+    """``ckpt.read(path)`` with every failure turned into a :class:`CheckpointError` naming
+    the file (TensorFlow's own errors, such as ``IndexError: Read less bytes than requested``,
+    name none), and every object of ``ckpt`` required to have been matched."""
+    try:
+        status = ckpt.read(path)
+        status.assert_existing_objects_matched()
+    except Exception as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise CheckpointError(
+            path, f"cannot be restored: {type(err).__name__}: {first}"[:400]) from err
+    return status
 
 
 def restore_newest_good(saver: Any, path: str, log: Callable[[str], None] | None = print) -> RestoreReport:
@@ -269,8 +290,11 @@ def restore_newest_good(saver: Any, path: str, log: Callable[[str], None] | None
         except CheckpointError as err:
             skipped.append((cand, str(err)))
             continue
-        status = ckpt.read(cand)
-        status.assert_existing_objects_matched()
+        try:
+            status = read_checkpoint(ckpt, cand)
+        except CheckpointError as err:
+            skipped.append((cand, str(err)))
+            continue
         report = RestoreReport(cand, skipped, status)
         if skipped and log is not None:
             log(report.message)

@@ -13,7 +13,8 @@ run ends with weights bit-identical to an uninterrupted one. It prints one line 
 ``ready <step>``, ``loss <step> <value>``, ``saving <step>``, ``saved <step> <prefix>``,
 ``done <step>``; the same lines are appended to ``<ckpt>/events.log`` and losses to
 ``<ckpt>/loss.csv`` (so a resumed run continues the same loss curve). At the end the final
-weights go to ``<ckpt>/final.npz``.
+weights go to ``<ckpt>/final.npz``, with the optimizer's whole state (slots, beta powers,
+counters) and the global step.
 """
 
 from __future__ import annotations
@@ -161,7 +162,11 @@ def train(
             import time
 
             time.sleep(sleep)
-    final = {v.name: v.numpy() for v in model.params}
+    # the whole training state: weights, the optimizer's slots, beta powers and counters, step
+    state = [*model.params, *opt.variables(), step]
+    final = {v.name: v.numpy() for v in state}
+    if len(final) != len(state):
+        raise RuntimeError(f"two variables share a name: {sorted(v.name for v in state)}")
     tmp = os.path.join(ckpt_dir, f".final.tmp-{os.getpid()}.npz")
     np.savez(tmp, **final)
     os.replace(tmp, os.path.join(ckpt_dir, "final.npz"))

@@ -192,7 +192,7 @@ def train_digits(
 
     from labkit.data import load_digits
     from labkit.digits_mlp import build_mlp, evaluate, make_train_step
-    from labkit.train.saver import Saver, latest_checkpoint
+    from labkit.train.saver import Saver, latest_checkpoint, list_checkpoints
 
     global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
     if isinstance(optimizer, str):
@@ -223,6 +223,8 @@ def train_digits(
             restored_from = latest_checkpoint(ckpt_dir)
             if restored_from is not None:
                 saver.restore(None, restored_from)
+                # keep rotating the checkpoints already there (max_to_keep holds across resumes)
+                saver.recover_last_checkpoints(list_checkpoints(ckpt_dir))
     writer = None
     if logdir is not None:
         from labkit.summary import FileWriter
@@ -275,7 +277,9 @@ def train_digits(
         bar.close()
     seconds = time.perf_counter() - t0
     step = int(global_step.numpy())
-    if saver is not None and (last_saved is None or not last_saved.endswith(f"-{step}")):
+    if step == start and restored_from is not None:
+        last_saved = restored_from  # nothing new to save: the restored checkpoint is current
+    elif saver is not None and (last_saved is None or not last_saved.endswith(f"-{step}")):
         last_saved = save()
     test_loss, test_acc = log_eval(step)
     if writer is not None:

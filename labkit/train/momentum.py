@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_number
+from labkit.train.optimizer import Hyper, Optimizer, _check_bool, _check_number
 
 __all__ = ["MomentumOptimizer"]
 
@@ -55,7 +55,7 @@ class MomentumOptimizer(Optimizer):
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
         self._momentum = momentum
-        self._use_nesterov = bool(use_nesterov)
+        self._use_nesterov = _check_bool("use_nesterov", use_nesterov)
         self._set_hyper("learning_rate", learning_rate)
         self._set_hyper("momentum", momentum)
 

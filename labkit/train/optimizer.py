@@ -67,6 +67,8 @@ def _check_number(name: str, value: Any, *, low: float | None = None, high: floa
             f"`{name}` must be a number, a callable or a schedule. Received: {name}={value!r} "
             f"of type {type(value).__name__}")
     v = float(value)
+    if math.isinf(v):
+        raise ValueError(f"`{name}` must be a finite number. Received: {name}={value!r}")
     bad = math.isnan(v)
     if low is not None:
         bad = bad or (v <= low if low_open else v < low)
@@ -88,6 +90,25 @@ def _check_lr_l1_l2(learning_rate: Any, l1: Any, l2: Any) -> None:
     _check_number("learning_rate", learning_rate, low=0.0, low_open=True, text="> 0")
     _check_number("l1_regularization_strength", l1, low=0.0, text=">= 0")
     _check_number("l2_regularization_strength", l2, low=0.0, text=">= 0")
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    """A flag such as ``use_nesterov`` or ``centered``: True/False only (``'False'`` is truthy)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r} "
+                        f"of type {type(value).__name__}")
+    return bool(value)
+
+
+# Where an evaluated hyperparameter (a schedule's, a callable's or a tensor's value) must lie,
+# checked every step when ``check_numerics`` is on. Looser than the constructors' checks on
+# purpose: a schedule may decay the learning rate to 0.
+_EVALUATED_RANGES: dict[str, tuple[float, float]] = {
+    "learning_rate": (0.0, math.inf), "epsilon": (0.0, math.inf), "l1": (0.0, math.inf),
+    "l2": (0.0, math.inf), "l2_shrinkage": (0.0, math.inf), "beta": (0.0, math.inf),
+    "beta1": (0.0, 1.0), "beta2": (0.0, 1.0), "rho": (0.0, 1.0), "decay": (0.0, 1.0),
+    "momentum": (0.0, 1.0), "learning_rate_power": (-math.inf, 0.0),
+}
 
 
 def _as_tf_variable(var: Any) -> tf.Variable | None:
@@ -164,10 +185,14 @@ class Optimizer(_trackable.Trackable):
       no update op can be scheduled before all of them exist.
 
     Attributes:
-        check_numerics: opt-in (default False). When True, ``apply_gradients`` refuses
-            gradients that contain NaN or Inf, before any variable changes: eagerly it raises
-            ``FloatingPointError`` naming the variables; inside a ``tf.function`` the check is a
-            ``tf.debugging.assert_all_finite`` that runs before the updates.
+        check_numerics: opt-in (default False, because each check reads values back from the
+            device on every step). When True, ``apply_gradients`` refuses, before any variable
+            changes, gradients that contain NaN or Inf (eagerly a ``FloatingPointError`` naming
+            the variables) and hyperparameters given as schedules, callables or tensors whose
+            value at this step is not finite or out of range, e.g. a negative learning rate
+            (eagerly a ``ValueError`` naming the hyperparameter, the step and the value).
+            Inside a ``tf.function`` both are assertions that run before the updates. Sparse
+            indices are always checked (an index outside the variable's rows is an error).
         jit_compile: ``"auto"`` (default) compiles an eager step with XLA when all its
             gradients are dense and its variables hold at least ``XLA_MIN_ELEMENTS`` (65,536)
             elements together, where fusing the updates into passes over memory matters;
@@ -336,18 +361,42 @@ class Optimizer(_trackable.Trackable):
         """Hook: create the slots of every variable in ``var_list`` (default: none)."""
 
     # Checkpointing: slot variables are saved through the special "slot variable" support of
-    # tf.train.Checkpoint (it calls get_slot_names/get_slot) and restored through this hook,
-    # which may run before the slot exists (restore before the first apply): then the
-    # restoration waits until _get_or_make_slot creates the slot.
+    # tf.train.Checkpoint (it calls get_slot_names/get_slot) and restored through this hook.
+    # A restore before the first apply (resuming a run) finds no slots yet: like TF1's
+    # optimizer.py, labkit then creates each slot at once (eagerly) and hands it back to be
+    # filled from the checkpoint, and creates the optimizer-wide variables the checkpoint holds
+    # (Adam's beta powers) too. So the restored optimizer is complete before its first step,
+    # and a save right after a restore writes everything it read. Inside a tf.function (no
+    # variables may be created there) the restoration waits until _get_or_make_slot runs.
     def _create_or_restore_slot_variable(self, slot_variable_position: Any, slot_name: str,
-                                         variable: tf.Variable) -> None:
-        key = _var_key(variable)
+                                         variable: Any, **_unused: Any) -> tf.Variable | None:
+        var = _as_tf_variable(variable)
+        var = variable if var is None else var
+        key = _var_key(var)
         slot = self._slots.get(slot_name, {}).get(key)
-        if slot is not None:
-            slot_variable_position.restore(slot)
-        else:
+        if slot is None and tf.executing_eagerly() and not tf.inside_function():
+            self._restore_deferred_non_slot_variables()
+            slot = self._zeros_slot(var, slot_name)  # filled from the checkpoint by the caller
+        if slot is None:
             self._deferred_slot_restorations.setdefault(slot_name, {}).setdefault(
                 key, []).append(slot_variable_position)
+        return slot
+
+    def _restore_deferred_non_slot_variables(self) -> None:
+        """Create the optimizer-wide variables a restore found before this optimizer made them.
+
+        ``tf.train.Checkpoint`` parks the checkpoint values of children that do not exist yet
+        in ``_deferred_dependencies``; each is created here with the checkpoint's value (its
+        dtype and shape come from the checkpoint), then restored through the usual hook.
+        """
+        for name, positions in list(self._deferred_dependencies.items()):
+            if name in self._non_slot_dict or not positions:
+                continue
+            tensors = positions[0].value_tensors()
+            if len(tensors) != 1:  # not a plain variable: leave it to its owner
+                continue
+            with tf.init_scope():
+                self._create_non_slot_variable(next(iter(tensors.values())), name)
 
     # ------------------------------------------------------------------ gradients
     def compute_gradients(self, loss: Any, var_list: Sequence[tf.Variable] | None = None,
@@ -492,13 +541,22 @@ class Optimizer(_trackable.Trackable):
         if global_step is not None and not isinstance(global_step, tf.Variable):
             raise TypeError(f"`global_step` must be a tf.Variable or None. Received: "
                             f"global_step={global_step!r}")
+        if global_step is not None and not global_step.dtype.base_dtype.is_integer:
+            raise TypeError("`global_step` must be an integer variable (int32 or int64). "
+                            f"Received: global_step={global_step.name} of dtype "
+                            f"{global_step.dtype.base_dtype.name}")
         self._global_step = global_step
+        # Every check runs before anything changes, so a step applies completely or not at all.
         if tf.executing_eagerly() and not tf.distribute.has_strategy():
+            self._check_indices(pairs)
             if self.check_numerics:
-                self._check_finite(pairs)  # raises before anything changes
+                self._check_finite(pairs)
+                self._check_hyper_values()
             self._apply_eager(pairs, global_step)
             return None
-        checks = self._check_finite(pairs) if self.check_numerics else []
+        checks = self._check_indices(pairs)
+        if self.check_numerics:
+            checks += self._check_finite(pairs) + self._check_hyper_values()
         var_list = [v for _, v in pairs]
         with tf.init_scope():
             self._create_slots(var_list)
@@ -667,6 +725,10 @@ class Optimizer(_trackable.Trackable):
                 raise TypeError("The second element of each pair must be a tf.Variable (or a "
                                 f"Keras variable). Received: {v!r}")
             v = _as_tf_variable(v)
+            if not v.dtype.base_dtype.is_floating:
+                raise TypeError(f"Variable {v.name} has dtype {v.dtype.base_dtype.name}; labkit "
+                                "optimizers update floating-point variables only (nothing was "
+                                "updated).")
             if v.ref() in seen:
                 raise ValueError(f"Variable {v.name} appears more than once in `grads_and_vars`.")
             seen.add(v.ref())
@@ -698,6 +760,63 @@ class Optimizer(_trackable.Trackable):
             raise ValueError("No gradients provided for any variable: "
                              f"{[v.name for _, v in items]}")
         return pairs
+
+    def _check_indices(self, pairs: list[tuple[Any, tf.Variable]]) -> list[Any]:
+        """Sparse gradients must index existing rows: ``0 <= index < rows``.
+
+        Eagerly it raises a ValueError naming the variable and the bad index before any
+        variable changes; inside a ``tf.function`` it returns assertions that run before the
+        updates (TF's scatter ops would otherwise fail halfway, or drop negative indices).
+        """
+        checks = []
+        for g, v in pairs:
+            if not isinstance(g, tf.IndexedSlices):
+                continue
+            rows = _num_rows(v)
+            idx = tf.cast(g.indices, tf.int64)
+            if tf.executing_eagerly():
+                bad = tf.boolean_mask(idx, (idx < 0) | (idx >= tf.cast(rows, tf.int64))).numpy()
+                if bad.size:
+                    raise ValueError(
+                        f"`grads_and_vars`: the sparse gradient of variable {v.name} has index "
+                        f"{int(bad[0])}, outside [0, {int(rows)}) (the variable's rows); nothing "
+                        f"was updated. Received indices: {g.indices.numpy().tolist()[:20]}")
+            else:
+                checks.append(tf.debugging.assert_non_negative(
+                    idx, message=f"sparse gradient of {v.name}: negative index"))
+                checks.append(tf.debugging.assert_less(
+                    idx, tf.cast(rows, tf.int64),
+                    message=f"sparse gradient of {v.name}: index >= the variable's rows"))
+        return checks
+
+    def _check_hyper_values(self) -> list[Any]:
+        """With ``check_numerics``: every hyperparameter given as a schedule, a callable, a
+        tensor or a variable is evaluated at the current step and must be finite and within
+        ``_EVALUATED_RANGES`` (a ValueError naming it, the step and the value, before any
+        update; assertions inside a ``tf.function``)."""
+        checks = []
+        step = self._current_step
+        for name, value in self._hyper_values.items():
+            if _is_number(value):
+                continue  # checked by the constructor
+            t = tf.cast(self._resolve(value, step), tf.float64)
+            low, high = _EVALUATED_RANGES.get(name, (-math.inf, math.inf))
+            if tf.executing_eagerly():
+                x = t.numpy()
+                if not np.all(np.isfinite(x)) or np.any(x < low) or np.any(x > high):
+                    raise ValueError(
+                        f"`{name}` evaluated to {x.tolist()!r} at step {int(step.numpy())}; it "
+                        f"must be finite and in [{low:g}, {high:g}]; nothing was updated "
+                        f"(check_numerics=True). Received: {name}={value!r}")
+            else:
+                checks.append(tf.debugging.assert_all_finite(t, f"`{name}` is not finite"))
+                if low > -math.inf:
+                    checks.append(tf.debugging.assert_greater_equal(
+                        t, tf.constant(low, tf.float64), message=f"`{name}` below {low:g}"))
+                if high < math.inf:
+                    checks.append(tf.debugging.assert_less_equal(
+                        t, tf.constant(high, tf.float64), message=f"`{name}` above {high:g}"))
+        return checks
 
     def _check_finite(self, pairs: list[tuple[Any, tf.Variable]]) -> list[Any]:
         values = [g.values if isinstance(g, tf.IndexedSlices) else g for g, _ in pairs]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_number, times_runtime_one
+from labkit.train.optimizer import Hyper, Optimizer, _check_bool, _check_number, times_runtime_one
 
 __all__ = ["RMSPropOptimizer"]
 
@@ -64,7 +64,7 @@ class RMSPropOptimizer(Optimizer):
         super().__init__(use_locking, name)
         self._learning_rate, self._decay = learning_rate, decay
         self._momentum, self._epsilon = momentum, epsilon
-        self._centered = bool(centered)
+        self._centered = _check_bool("centered", centered)
         self._set_hyper("learning_rate", learning_rate)
         self._set_hyper("decay", decay)
         self._set_hyper("momentum", momentum)

@@ -291,8 +291,11 @@ class Saver:
         tmp_prefix = os.path.join(directory, f".{base}{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
             self._ckpt.write(tmp_prefix)
-            # 2. rename into place: drop an old index of the same name first, data, index last
+            # 2. never replace a checkpoint by one that holds less (e.g. a save right after a
+            #    restore, before an optimizer made its slots): keep the old one and say so
             final_index = prefix + ".index"
+            _refuse_to_lose(prefix, tmp_prefix)
+            # 3. rename into place: drop an old index of the same name first, data, index last
             if os.path.exists(final_index):
                 os.remove(final_index)
             for old in glob.glob(glob.escape(prefix) + ".data-*"):
@@ -307,7 +310,7 @@ class Saver:
         now = time.time()
         self._last = [(p, t) for p, t in self._last if p != prefix] + [(prefix, now)]
         if write_state:
-            # 3. decide what to drop, 4. write the state file atomically, 5. delete dropped files
+            # 4. decide what to drop, 5. write the state file atomically, 6. delete dropped files
             drop = self._rotate(now)
             self._write_state(directory, prefix, latest_filename)
             for p in drop:
@@ -339,9 +342,7 @@ class Saver:
             checkpoints.verify_checkpoint(save_path, root=self._ckpt)
         elif not os.path.isfile(save_path + ".index"):
             raise checkpoints.CheckpointError(save_path, "no such checkpoint (missing .index file)")
-        status = self._ckpt.read(save_path)
-        status.assert_existing_objects_matched()
-        return status
+        return checkpoints.read_checkpoint(self._ckpt, save_path)
 
     # ---------------------------------------------------------------- internals
     def _rotate(self, now: float) -> list[str]:
@@ -385,6 +386,26 @@ class Saver:
     def __repr__(self) -> str:
         label = f" {self.name!r}" if self.name else ""
         return f"<Saver{label} objects={sorted(self._objects)} max_to_keep={self.max_to_keep}>"
+
+
+def _refuse_to_lose(prefix: str, new_prefix: str) -> None:
+    """Raise if a readable checkpoint ``prefix`` holds tensors that ``new_prefix`` lacks."""
+    if not os.path.isfile(prefix + ".index"):
+        return
+    import tensorflow as tf
+
+    from labkit.checkpoints import CheckpointError
+
+    try:
+        old = set(tf.train.load_checkpoint(prefix).get_variable_to_shape_map())
+    except Exception:  # the old one is unreadable: replacing it loses nothing
+        return
+    lost = sorted(old - set(tf.train.load_checkpoint(new_prefix).get_variable_to_shape_map()))
+    if lost:
+        raise CheckpointError(
+            prefix, f"not overwritten: the new save lacks {len(lost)} of its tensors, so the "
+            "existing checkpoint was kept (save under another name or step if this is meant)",
+            missing=lost)
 
 
 def _is_trackable(obj: Any) -> bool:
