@@ -227,6 +227,23 @@ def test_bad_constructor_input_names_the_argument_and_value(what, call, error, w
     assert words in str(info.value)
 
 
+@pytest.mark.parametrize("loss, error, words", [
+    ("loss", ValueError, "loss='loss'"),
+    (None, ValueError, "loss=None"),
+    (lambda x: x, TypeError, "`loss` must be a callable taking no arguments"),
+    (lambda: "text", TypeError, "the value 'text' of type str"),
+    (lambda: tf.constant(1), TypeError, "floating-point tensor"),
+    (lambda: None, ValueError, "`loss` returned None"),
+])
+def test_bad_loss_names_the_argument_and_value(loss, error, words):
+    w = tf.Variable([1.0])
+    opt = lt.GradientDescentOptimizer(0.1)
+    with pytest.raises(error) as info:
+        opt.minimize(loss, var_list=[w])
+    assert words in str(info.value)
+    assert w.numpy().tolist() == [1.0] and int(opt.iterations.numpy()) == 0
+
+
 def test_float_global_step_is_refused_before_anything_changes():
     opt = lt.GradientDescentOptimizer(0.1)
     w = tf.Variable([1.0])

@@ -437,6 +437,10 @@ class Optimizer(_trackable.Trackable):
                     raise TypeError("`var_list` must contain tf.Variable (or Keras) variables. "
                                     f"Received: {original!r}")
         if callable(loss):
+            if _takes_argument(loss):
+                raise TypeError("`loss` must be a callable taking no arguments (it is called as "
+                                f"loss()). Received: loss={loss!r} with signature "
+                                f"{inspect.signature(loss)}")
             with tf.GradientTape(watch_accessed_variables=var_list is None) as tape:
                 if var_list is not None:
                     tape.watch(var_list)
@@ -452,6 +456,9 @@ class Optimizer(_trackable.Trackable):
             loss_value = loss
         if loss_value is None:
             raise ValueError("`loss` returned None; it must return a tensor.")
+        if not tf.is_tensor(loss_value) or not loss_value.dtype.is_floating:
+            raise TypeError("`loss` must give a floating-point tensor. Received: the value "
+                            f"{loss_value!r} of type {type(loss_value).__name__}")
         if var_list is None:
             var_list = [v for v in tape.watched_variables() if v.trainable]
         if not var_list:
