@@ -1,8 +1,9 @@
 """Exercise checks for the optimizer notebooks (03a/03b_optimizers, 04_playground,
 05_digits_comparison).
 
-Each check computes the reference live with the real ``labkit.train`` optimizers and returns
-a :class:`~labkit.exercises.feedback.Feedback` with a specific hint for the common mistakes.
+Each check computes the reference live with the real optimizers (``labkit.train``,
+``tf.compat.v1.train`` or ``keras.optimizers``) and returns a
+:class:`~labkit.exercises.feedback.Feedback` with a specific hint for the common mistakes.
 ``None`` (not answered yet) gets a hint; an answer of the wrong kind is a ``TypeError``.
 """
 
@@ -17,6 +18,8 @@ from labkit.exercises.feedback import Feedback, hint, passed
 
 __all__ = ["ADAGRAD_EXERCISE", "adagrad_reference", "check_adagrad_step",
            "momentum_path", "check_momentum_overshoot", "check_slot_names",
+           "ADAM_EXERCISE", "adam_first_step_reference", "check_adam_first_step",
+           "EPSILON_KEYS", "PLACEMENTS", "epsilon_placement", "check_epsilon_placement",
            "check_exact_zeros", "check_best_optimizer"]
 
 # "Write one Adagrad step by hand" (notebooks/03a_optimizers.ipynb).
@@ -78,7 +81,6 @@ def check_adagrad_step(answer: Any) -> Feedback:
         (w - lr * g / np.sqrt(n0), "you used the old accumulator (0.1): Adagrad adds g² to the "
          "accumulator FIRST and divides by the square root of the NEW value."),
         (w - lr * g / (n0 + g * g), "you forgot the square root: the step is lr * g / sqrt(n)."),
-        (w - lr * g / (np.sqrt(n0 + g * g) + 1e-7), None),
         (w + lr * g / np.sqrt(n0 + g * g), "your step goes uphill: subtract lr * g / sqrt(n)."),
         (w - lr * g, "that is a plain gradient-descent step: divide by sqrt(n) with "
          "n = 0.1 + g²."),
@@ -86,9 +88,6 @@ def check_adagrad_step(answer: Any) -> Feedback:
     ]
     for candidate, message in mistakes:
         if np.allclose(got, candidate, rtol=1e-4, atol=1e-5):
-            if message is None:  # Keras's epsilon: close enough to be right in spirit
-                return passed("that is Keras's Adagrad (epsilon 1e-7 added); TF1 has no epsilon "
-                              "but the numbers agree to 4 digits.")
             return hint(message)
     diff = np.abs(got - expected)
     worst = int(np.argmax(diff))
@@ -189,6 +188,205 @@ def check_slot_names(answer: Any) -> Feedback:
             return hint(f"{full}: " + "; ".join(parts) + ". Slots are per-variable state, one "
                         "tensor of the variable's shape per name.")
     return passed(f"all {len(answer)} match get_slot_names().")
+
+
+# "Predict Keras Adam's first step" (notebooks/03b_optimizers.ipynb). Keras's defaults for
+# beta_1, beta_2 and epsilon (0.9, 0.999, 1e-7); the third gradient is tiny on purpose.
+ADAM_EXERCISE: dict[str, Any] = {
+    "w": np.array([1.0, 1.0, 1.0], np.float32),
+    "g": np.array([2.0, -0.5, 1e-7], np.float32),
+    "learning_rate": 0.1,
+}
+
+
+def adam_first_step_reference() -> np.ndarray:
+    """``w_after - w_before`` for one ``keras.optimizers.Adam`` step on ``ADAM_EXERCISE``.
+
+    Introduced in notebooks/03b_optimizers.ipynb. Runs the installed Keras class with its
+    default ``beta_1``, ``beta_2`` and ``epsilon``.
+    """
+    import keras
+    import tensorflow as tf
+
+    ex = ADAM_EXERCISE
+    w = tf.Variable(ex["w"])
+    opt = keras.optimizers.Adam(learning_rate=ex["learning_rate"])
+    opt.apply_gradients([(tf.constant(ex["g"]), w)])
+    return w.numpy().astype(np.float64) - ex["w"].astype(np.float64)
+
+
+def check_adam_first_step(answer: Any) -> Feedback:
+    """Check a predicted first Keras Adam step (the change of ``w``) against the real run.
+
+    Introduced in notebooks/03b_optimizers.ipynb. Each typical mistake (no epsilon, Algorithm
+    1's epsilon, epsilon inside the square root, no bias correction, gradient descent's step,
+    the wrong sign, the new weights instead of the change) gets its own hint.
+    """
+    if answer is None:
+        return hint("Fill in predicted_change: three numbers, w_after - w_before, for one Keras "
+                    "Adam step with the w, g and learning_rate of ADAM_EXERCISE (Keras's default "
+                    "beta_1=0.9, beta_2=0.999, epsilon=1e-7). Mind the third, tiny gradient.")
+    got = _as_vector("answer", answer, 3)
+    ex = ADAM_EXERCISE
+    w, g, lr = ex["w"].astype(np.float64), ex["g"].astype(np.float64), ex["learning_rate"]
+    b1, b2, eps = 0.9, 0.999, 1e-7
+    expected = adam_first_step_reference()
+
+    def close(a: np.ndarray, b: np.ndarray) -> bool:
+        return bool(np.allclose(a, b, rtol=0.02, atol=1e-6))
+
+    if close(got, expected):
+        return passed(f"the change is {np.round(expected, 5).tolist()}. The two large gradients "
+                      "move by the learning rate (m/sqrt(v) is ±1 after bias correction), but for "
+                      "g=1e-7, sqrt(v) is only about 3e-9 and epsilon=1e-7 dominates: epsilon is "
+                      "added to the UNcorrected sqrt(v) ('epsilon hat'), so early on it weighs "
+                      "1/sqrt(1-beta_2) ≈ 31.6 times more than the same number in Algorithm 1.")
+    m, v = (1 - b1) * g, (1 - b2) * g * g
+    m_hat, v_hat = m / (1 - b1), v / (1 - b2)
+    alpha = lr * np.sqrt(1 - b2) / (1 - b1)
+    mistakes = [
+        (w + expected, "those are the new weights; the question asks for the change "
+         "w_after - w_before (about -0.1 means 'moved down by 0.1')."),
+        (-lr * np.sign(g), "you left epsilon out. That is right for the two large gradients, but "
+         "for g=1e-7, sqrt(v) = sqrt(0.001)*1e-7 ≈ 3.2e-9 is much smaller than epsilon=1e-7, so "
+         "the third step is only a few percent of the learning rate."),
+        (-lr * m_hat / (np.sqrt(v_hat) + eps), "you used the paper's Algorithm 1, epsilon added "
+         "to sqrt(v_hat) (the bias-corrected v). Keras, like TF1, adds epsilon to the UNcorrected "
+         "sqrt(v) and folds the correction into the step size: alpha = "
+         "lr*sqrt(1-beta_2^t)/(1-beta_1^t), step = alpha*m/(sqrt(v)+epsilon)."),
+        (-alpha * m / np.sqrt(v + eps), "you put epsilon inside the square root; Adam adds it "
+         "after: alpha*m/(sqrt(v) + epsilon)."),
+        (-lr * m / (np.sqrt(v) + eps), "you left out the bias correction: on step 1, m and v are "
+         "(1-beta_1)*g and (1-beta_2)*g², so the step size is "
+         "alpha = lr*sqrt(1-beta_2)/(1-beta_1), not lr."),
+        (-lr * g, "that is gradient descent's step, -lr*g. Adam divides m by sqrt(v)+epsilon, "
+         "so the size of g mostly cancels."),
+        (-expected, "right sizes, wrong sign: Adam steps against the gradient (w goes down "
+         "where g > 0)."),
+    ]
+    for candidate, message in mistakes:
+        if close(got, candidate):
+            return hint(message)
+    diff = np.abs(got - expected)
+    worst = int(np.argmax(diff))
+    return hint(f"element {worst} (g={g[worst]:g}) is off by {diff[worst]:.3g}. On step 1: "
+                "m = 0.1*g, v = 0.001*g², alpha = lr*sqrt(1-0.999)/(1-0.9), "
+                "change = -alpha*m/(sqrt(v) + 1e-7).")
+
+
+# "Where does each library put epsilon?" (notebooks/03b_optimizers.ipynb).
+EPSILON_KEYS = ("TF1 Adagrad", "Keras Adagrad", "TF1 RMSProp", "Keras RMSprop", "TF1 Adam",
+                "Keras Adam")
+PLACEMENTS = ("inside", "outside", "none")  # sqrt(acc + eps), sqrt(acc) + eps, no epsilon
+
+
+def _one_step(opt: Any, g: np.ndarray, w: np.ndarray) -> np.ndarray:
+    import tensorflow as tf
+
+    var = tf.Variable(w.astype(np.float32))
+    opt.apply_gradients([(tf.constant(g.astype(np.float32)), var)])
+    return w - var.numpy().astype(np.float64)
+
+
+def epsilon_placement() -> dict[str, str]:
+    """Where each class adds epsilon, found by running it: ``{key: "inside"|"outside"|"none"}``.
+
+    Introduced in notebooks/03b_optimizers.ipynb. Each class takes one step with a large
+    epsilon (0.5); its step is compared with ``g/sqrt(acc + eps)`` ("inside") and
+    ``g/(sqrt(acc) + eps)`` ("outside") computed in NumPy, for either starting accumulator
+    of RMSProp (TF1 starts at 1.0, Keras at 0). A class without an ``epsilon`` argument
+    is "none".
+    """
+    import inspect
+
+    import keras
+    import tensorflow as tf
+
+    v1, k = tf.compat.v1.train, keras.optimizers
+    g = np.array([0.3, -0.02, 2.0])
+    w = np.array([1.0, -2.0, 0.5])
+    lr, eps, rho = 0.1, 0.5, 0.9
+    b1, b2 = 0.9, 0.999
+    classes = {
+        "TF1 Adagrad": (v1.AdagradOptimizer, dict(learning_rate=lr)),
+        "Keras Adagrad": (k.Adagrad, dict(learning_rate=lr)),
+        "TF1 RMSProp": (v1.RMSPropOptimizer, dict(learning_rate=lr, decay=rho)),
+        "Keras RMSprop": (k.RMSprop, dict(learning_rate=lr, rho=rho)),
+        "TF1 Adam": (v1.AdamOptimizer, dict(learning_rate=lr, beta1=b1, beta2=b2)),
+        "Keras Adam": (k.Adam, dict(learning_rate=lr, beta_1=b1, beta_2=b2)),
+    }
+    out = {}
+    for key, (cls, kwargs) in classes.items():
+        if "epsilon" not in inspect.signature(cls).parameters:
+            out[key] = "none"
+            continue
+        step = _one_step(cls(epsilon=eps, **kwargs), g, w)
+        if "Adagrad" in key:
+            accs, num = [0.1 + g * g], lr * g
+        elif "RMS" in key:
+            accs, num = [rho * s0 + (1 - rho) * g * g for s0 in (0.0, 1.0)], lr * g
+        else:
+            accs, num = [(1 - b2) * g * g], lr * np.sqrt(1 - b2) / (1 - b1) * (1 - b1) * g
+        found = "unknown"
+        for acc in accs:
+            if np.allclose(step, num / np.sqrt(acc + eps), atol=1e-6):
+                found = "inside"
+            elif np.allclose(step, num / (np.sqrt(acc) + eps), atol=1e-6):
+                found = "outside"
+        out[key] = found
+    return out
+
+
+_WHY = {
+    "TF1 Adagrad": "tf.compat.v1.train.AdagradOptimizer has no epsilon argument at all "
+                   "(inspect.signature shows none): its starting accumulator "
+                   "(initial_accumulator_value=0.1) keeps sqrt(n) away from 0.",
+    "Keras Adagrad": "Keras Adagrad divides by sqrt(accumulator + epsilon) "
+                     "(keras/src/optimizers/adagrad.py, the ops.sqrt(ops.add(accumulator, "
+                     "self.epsilon)) line).",
+    "TF1 RMSProp": "TF1's RMSProp divides by sqrt(mean_square + epsilon) "
+                   "(the formula in tensorflow/python/training/rmsprop.py's module docstring).",
+    "Keras RMSprop": "Keras RMSprop divides by sqrt(velocity + epsilon) too "
+                     "(keras/src/optimizers/rmsprop.py, denominator = velocity + epsilon); what "
+                     "differs from TF1 is the starting average: 1.0 in TF1, 0 in Keras.",
+    "TF1 Adam": "TF1's Adam adds epsilon after the square root, to the uncorrected sqrt(v): "
+                "'epsilon hat' (tensorflow/python/training/adam.py, the update rule in "
+                "__init__'s docstring).",
+    "Keras Adam": "Keras Adam adds epsilon after the square root too, to the uncorrected "
+                  "sqrt(v) (keras/src/optimizers/adam.py, ops.add(ops.sqrt(v), self.epsilon)).",
+}
+_SAID = {"inside": "inside the square root", "outside": "after the square root",
+         "none": "no epsilon"}
+
+
+def check_epsilon_placement(answer: Any) -> Feedback:
+    """Check a predicted ``{key: "inside"|"outside"|"none"}`` for the six ``EPSILON_KEYS``.
+
+    Introduced in notebooks/03b_optimizers.ipynb. The truth comes from
+    :func:`epsilon_placement`, which runs the installed classes; a wrong entry gets a hint
+    naming that class, what was predicted and where the class really puts epsilon.
+    """
+    if answer is None:
+        return hint("Fill a dict with the six keys " + ", ".join(repr(k) for k in EPSILON_KEYS)
+                    + ", each 'inside' (sqrt(acc + eps)), 'outside' (sqrt(acc) + eps) or "
+                    "'none' (the class has no epsilon).")
+    if not isinstance(answer, Mapping):
+        raise TypeError(f"`answer` must be a dict key -> placement. Received: {answer!r}")
+    missing = [k for k in EPSILON_KEYS if k not in answer]
+    if missing:
+        return hint(f"your dict has no entry for {missing}; the keys are {list(EPSILON_KEYS)}.")
+    bad = {k: answer[k] for k in EPSILON_KEYS if answer[k] not in PLACEMENTS}
+    if bad:
+        return hint(f"use 'inside', 'outside' or 'none'; got {bad}.")
+    truth = epsilon_placement()
+    wrong = [k for k in EPSILON_KEYS if answer[k] != truth[k]]
+    if not wrong:
+        return passed("all six match the run: " + "; ".join(f"{k}: {_SAID[truth[k]]}"
+                                                             for k in EPSILON_KEYS) + ".")
+    first = wrong[0]
+    more = f" ({len(wrong)} of 6 are off; this is the first.)" if len(wrong) > 1 else ""
+    return hint(f"{first}: you said {_SAID[answer[first]]}, the run shows "
+                f"{_SAID[truth[first]]}. {_WHY[first]}{more}")
 
 
 def check_exact_zeros(answer: Any, trajectories: Mapping[str, Any]) -> Feedback:
