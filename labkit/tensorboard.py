@@ -1,18 +1,28 @@
 """The real TensorBoard server, started from a notebook (introduced in
 notebooks/10_summary_tensorboard.ipynb).
 
-``start(logdir)`` runs ``tensorboard`` as a child process bound to 127.0.0.1 (never all
-interfaces) on a free port, reuses a live instance already serving the same logdir, and
-first deletes the info files of TensorBoards that died (the cause of the familiar
-"Reusing TensorBoard on port 6006 (pid 1234)" pointing at nothing). ``display()`` shows it
-inline in JupyterLab as an IFrame; ``stop()`` ends it.
+TensorBoard's own notebook support is ``%load_ext tensorboard`` then
+``%tensorboard --logdir DIR`` (``tensorboard/notebook.py``). This module adds what a classroom
+needs around it, and prefers TensorBoard's own switches wherever they do the job:
 
-Classroom hub (JupyterHub): the learner's browser cannot reach 127.0.0.1 of the server,
-so the IFrame goes through jupyter-server-proxy instead. When ``JUPYTERHUB_SERVICE_PREFIX``
-is set (JupyterHub sets it in every single-user server, e.g. ``/user/alice/``), the URL is
-``{prefix}proxy/{port}/`` -- with the trailing slash, because TensorBoard's page loads its
-scripts by relative URLs. Nothing needs configuring on the hub beyond installing
-``jupyter-server-proxy`` in the single-user image (it is a dependency of this lab).
+* :func:`prepare_magic` gets ``%tensorboard`` ready: it deletes the info files of
+  TensorBoards that died (``tensorboard/manager.py`` reuses any recorded instance without
+  checking that it is alive: "TODO(@wchargin): Check here that the provided port is still
+  live"), points ``TENSORBOARD_BINARY`` at this environment's ``tensorboard`` when that
+  program is not on ``PATH`` (a kernel started by ``python -m jupyter lab`` from a venv that
+  was never activated), and on a JupyterHub sets ``TENSORBOARD_PROXY_URL`` to
+  ``{JUPYTERHUB_SERVICE_PREFIX}proxy/%PORT%/``, TensorBoard's own variable for serving its
+  panel through jupyter-server-proxy (``tensorboard/notebook.py``, ``_display_ipython``).
+* :func:`start` runs ``tensorboard`` as a child process bound to 127.0.0.1 (never all
+  interfaces) on a free port without blocking, reuses a live instance already serving the
+  same logdir, and first removes stale info files. :func:`display` shows it inline;
+  :func:`stop` ends it (or a server ``%tensorboard`` started: see :func:`magic_servers`).
+
+Classroom hub (JupyterHub): the learner's browser cannot reach 127.0.0.1 of the server, so
+the panel goes through jupyter-server-proxy: ``{prefix}proxy/{port}/``, with the trailing
+slash, because TensorBoard's page loads its scripts by relative URLs. :func:`proxy_url` and
+``TENSORBOARD_PROXY_URL`` use the same template. Nothing needs configuring on the hub
+beyond installing ``jupyter-server-proxy`` in the single-user image (a dependency of this lab).
 """
 
 from __future__ import annotations
@@ -35,7 +45,10 @@ __all__ = [
     "TensorBoardHandle",
     "display",
     "find_free_port",
+    "hub_proxy_template",
     "list_running",
+    "magic_servers",
+    "prepare_magic",
     "proxy_url",
     "remove_stale",
     "start",
@@ -126,23 +139,75 @@ def find_free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def proxy_url(port: int) -> str | None:
-    """The jupyter-server-proxy path for ``port`` on a JupyterHub, else None.
+def hub_proxy_template() -> str | None:
+    """The panel URL template on a JupyterHub, in ``TENSORBOARD_PROXY_URL``'s format, else None.
 
-    ``JUPYTERHUB_SERVICE_PREFIX=/user/alice`` gives ``/user/alice/proxy/6006/`` (slashes
-    normalised; the trailing one is required by TensorBoard's relative URLs).
+    ``TENSORBOARD_PROXY_URL`` if it is set (TensorBoard's own variable; ``%PORT%`` stands for
+    the port), otherwise ``{JUPYTERHUB_SERVICE_PREFIX}proxy/%PORT%/`` when JupyterHub set the
+    prefix (``/user/alice/`` gives ``/user/alice/proxy/%PORT%/``), otherwise None.
 
     Introduced in notebooks/10_summary_tensorboard.ipynb.
     """
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ValueError(f"`port` must be an integer in 1..65535. Received: port={port!r}")
+    explicit = os.environ.get("TENSORBOARD_PROXY_URL")
+    if explicit:
+        return explicit
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
     if not prefix:
         return None
     prefix = "/" + prefix.strip("/") + "/"
     if prefix == "//":
         prefix = "/"
-    return f"{prefix}proxy/{port}/"
+    return f"{prefix}proxy/%PORT%/"
+
+
+def proxy_url(port: int) -> str | None:
+    """The jupyter-server-proxy path for ``port`` on a JupyterHub, else None.
+
+    :func:`hub_proxy_template` with ``%PORT%`` replaced, exactly as TensorBoard's
+    ``_display_ipython`` replaces it: ``JUPYTERHUB_SERVICE_PREFIX=/user/alice`` gives
+    ``/user/alice/proxy/6006/`` (the trailing slash is required by TensorBoard's relative URLs).
+
+    Introduced in notebooks/10_summary_tensorboard.ipynb.
+    """
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError(f"`port` must be an integer in 1..65535. Received: port={port!r}")
+    template = hub_proxy_template()
+    return None if template is None else template.replace("%PORT%", str(port))
+
+
+def prepare_magic() -> dict[str, Any]:
+    """Get TensorBoard's ``%tensorboard`` magic ready for this lab; return what was done.
+
+    1. Removes the info files of TensorBoards that are gone (:func:`remove_stale`), so that
+       ``%tensorboard`` starts a server instead of "reusing" a dead one.
+    2. If ``tensorboard`` is not on ``PATH`` (``tensorboard/manager.py`` runs the program
+       named ``tensorboard`` unless ``TENSORBOARD_BINARY`` is set), sets
+       ``TENSORBOARD_BINARY`` to the one installed beside this Python.
+    3. On a JupyterHub, sets ``TENSORBOARD_PROXY_URL`` (unless already set) to
+       :func:`hub_proxy_template`, so ``%tensorboard``'s panel loads through
+       jupyter-server-proxy.
+
+    Returns:
+        ``{"stale_removed": [pids], "TENSORBOARD_BINARY": path or None,
+        "TENSORBOARD_PROXY_URL": template or None}`` (None: left alone / not needed).
+
+    Introduced in notebooks/10_summary_tensorboard.ipynb.
+    """
+    import shutil
+
+    done: dict[str, Any] = {"stale_removed": remove_stale(), "TENSORBOARD_BINARY": None,
+                            "TENSORBOARD_PROXY_URL": None}
+    if "TENSORBOARD_BINARY" not in os.environ and shutil.which("tensorboard") is None:
+        here = os.path.join(os.path.dirname(sys.executable), "tensorboard")
+        if os.path.exists(here):
+            os.environ["TENSORBOARD_BINARY"] = here
+            done["TENSORBOARD_BINARY"] = here
+    if "TENSORBOARD_PROXY_URL" not in os.environ:
+        template = hub_proxy_template()
+        if template is not None:
+            os.environ["TENSORBOARD_PROXY_URL"] = template
+            done["TENSORBOARD_PROXY_URL"] = template
+    return done
 
 
 def _info_dir() -> str:
@@ -181,6 +246,35 @@ def list_running() -> list[Any]:
 
     remove_stale()
     return [info for info in manager.get_all() if _pid_alive(info.pid)]
+
+
+def magic_servers(logdir: str | os.PathLike, cwd: str | os.PathLike | None = None) -> list[TensorBoardHandle]:
+    """Live TensorBoards that ``%tensorboard --logdir logdir`` started from ``cwd`` (default: here).
+
+    TensorBoard records each server's working directory and arguments in its info file (the
+    ``cache_key`` of ``tensorboard/manager.py``); this finds those whose ``--logdir`` is
+    ``logdir``. Pass a handle's ``port`` to :func:`stop` to end one.
+
+    Introduced in notebooks/10_summary_tensorboard.ipynb.
+    """
+    import base64
+    import json
+
+    _check_logdir(logdir)
+    cwd = os.path.realpath(os.fspath(cwd) if cwd is not None else os.getcwd())
+    want = os.path.realpath(os.path.join(cwd, os.fspath(logdir)))
+    found = []
+    for info in list_running():
+        try:
+            key = json.loads(base64.b64decode(info.cache_key))
+        except (ValueError, TypeError):
+            continue
+        if os.path.realpath(key.get("working_directory", "")) != cwd:
+            continue
+        path = os.path.realpath(os.path.join(cwd, info.logdir or ""))
+        if info.logdir and path == want:
+            found.append(TensorBoardHandle(pid=info.pid, port=info.port, logdir=path, reused=True))
+    return found
 
 
 def _check_logdir(logdir: Any) -> str:
