@@ -123,7 +123,7 @@ SURFACES: dict[str, Surface] = {
         Surface("l1", f"L1 problem 0.5(x-1)² + 2(y-0.1)² + {L1_STRENGTH}(|x|+|y|)", _l1_smooth,
                 minima=((1.0 - L1_STRENGTH, 0.0),), window=(-1.0, 2.0, -1.0, 1.0),
                 start=(1.5, 0.8), l1=L1_STRENGTH,
-                note="The minimum has y = 0 exactly: proximal optimizers hit it, others hover."),
+                note="The minimum has y = 0 exactly: optimizers with an l1 argument land on it, others hover."),
     )
 }
 
