@@ -34,7 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["GATE_MODES", "VARIABLE_KINDS", "GateResult", "run_gate_lab", "measure"]
+__all__ = ["GATE_MODES", "VARIABLE_KINDS", "GateNode", "GateResult", "draw_gate_graph", "gate_subgraph",
+           "measure", "run_gate_lab"]
 
 GATE_MODES: tuple[str, ...] = ("GATE_NONE", "GATE_OP", "GATE_GRAPH")
 VARIABLE_KINDS: tuple[str, ...] = ("ref", "resource")
@@ -238,6 +239,136 @@ def run_gate_lab(modes: Sequence[str] | str = GATE_MODES,
     data = json.loads(proc.stdout.strip().splitlines()[-1])
     return [GateResult(r["mode"], r["variables"], r["trials"], r["distinct"], r["max_abs_diff"],
                        tuple(r["step_seconds"])) for r in data["results"]]
+
+
+# ----------------------------------------------------------------------------- graph structure
+@dataclass(frozen=True)
+class GateNode:
+    """One op of the gradient/update part of a TF1 graph (introduced in notebooks/07_gate_modes.ipynb)."""
+
+    name: str      # the op's name in the graph
+    label: str     # a short readable label
+    kind: str      # "grad", "gate", "gated", "update"
+
+
+def _read_variable(op) -> str | None:
+    """The variable an op reads directly (through ``w/read`` or a ``ReadVariableOp``), if any."""
+    for t in op.inputs:
+        src = t.op
+        if src.type == "ReadVariableOp" or (src.type == "Identity" and src.name.endswith("/read")):
+            return src.inputs[0].op.name
+    return None
+
+
+def _gate_label(op) -> tuple[str, str]:
+    name, op_type = op.name, op.type
+    parts = name.split("/")
+    if op_type == "NoOp" and parts[-1].startswith("group_deps"):
+        return "tuple gate\n(NoOp)", "gate"
+    if op_type == "Identity" and parts[-1].startswith("control_dependency"):
+        suffix = parts[-1][len("control_dependency"):]
+        return f"Identity{suffix}\n(waits for gate)", "gated"
+    if "Apply" in op_type:
+        var = next((p[len("update_"):] for p in parts if p.startswith("update_")), parts[-1])
+        return f"update {var}", "update"
+    layer = next((p[: -len("_grad")] for p in parts if p.endswith("_grad")), parts[0])
+    var = _read_variable(op)
+    return f"{layer} grad\n{parts[-1]}" + (f" reads {var}" if var else ""), "grad"
+
+
+def gate_subgraph(graph, scopes: Sequence[str] = ("gradients/", "tuple/", "train/update_")
+                  ) -> tuple[list[GateNode], list[tuple[str, str, bool]]]:
+    """The ops that decide when an update may run, read from a real ``tf.Graph``.
+
+    Introduced in notebooks/07_gate_modes.ipynb. Keeps the ops whose name starts with one
+    of ``scopes`` and whose type is a MatMul, a ``tuple`` gate (NoOp ``group_deps``), a gated
+    ``Identity`` (``control_dependency``) or an ``Apply...`` update, and every edge between two
+    kept ops, read from ``op.inputs`` (data) and ``op.control_inputs`` (control).
+
+    Returns:
+        ``(nodes, edges)``; each edge is ``(from_name, to_name, is_control)``.
+    """
+    kept: dict[str, GateNode] = {}
+    for op in graph.get_operations():
+        if not op.name.startswith(tuple(scopes)):
+            continue
+        if op.type == "MatMul" or "Apply" in op.type or (
+                op.type == "NoOp" and "group_deps" in op.name) or (
+                op.type == "Identity" and "control_dependency" in op.name):
+            label, kind = _gate_label(op)
+            kept[op.name] = GateNode(op.name, label, kind)
+    edges = []
+    for name in kept:
+        op = graph.get_operation_by_name(name)
+        for t in op.inputs:
+            if t.op.name in kept:
+                edges.append((t.op.name, name, False))
+        for c in op.control_inputs:
+            if c.name in kept:
+                edges.append((c.name, name, True))
+    return list(kept.values()), edges
+
+
+_KIND_COLOURS = {"grad": "#dbe9f6", "gate": "#fde2c8", "gated": "#fff4d6", "update": "#dff0d8"}
+
+
+def draw_gate_graph(ax, graph, title: str = "", highlight: Sequence[str] = (),
+                    extra_edges: Sequence[tuple[str, str]] = ()) -> tuple[int, int]:
+    """Draw :func:`gate_subgraph` of ``graph`` on ``ax``, top to bottom in dependency order.
+
+    Introduced in notebooks/07_gate_modes.ipynb. Data edges are grey, control edges dashed
+    orange; ops named in ``highlight`` get a red border; ``extra_edges`` (pairs of op names,
+    e.g. a pinned order) are drawn in red. Returns ``(number of ops, number of edges)`` drawn.
+    """
+    nodes, edges = gate_subgraph(graph)
+    names = [n.name for n in nodes]
+    by_name = {n.name: n for n in nodes}
+    parents: dict[str, list[str]] = {n: [] for n in names}
+    for a, b, _ in edges:
+        parents[b].append(a)
+    depth: dict[str, int] = {}
+
+    def level(name: str) -> int:
+        if name not in depth:
+            depth[name] = 1 + max((level(p) for p in parents[name]), default=-1)
+        return depth[name]
+
+    for n in names:
+        level(n)
+    columns: dict[int, list[str]] = {}
+    for n in names:
+        columns.setdefault(depth[n], []).append(n)
+    pos: dict[str, tuple[float, float]] = {}
+    for x in sorted(columns):
+        col = columns[x]
+        # order each row by the mean position of its parents, so fewer arrows cross
+        col.sort(key=lambda n: sum(pos[p][0] for p in parents[n]) / len(parents[n]) if parents[n] else 0.0)
+        for i, n in enumerate(col):
+            pos[n] = (i - (len(col) - 1) / 2, -x)    # top to bottom in dependency order
+    ax.clear()
+    for a, b, control in edges:
+        ax.annotate("", xy=pos[b], xytext=pos[a],
+                    arrowprops=dict(arrowstyle="-|>", color="#ef6c00" if control else "#888888",
+                                    linestyle="--" if control else "-", lw=1.2,
+                                    shrinkA=18, shrinkB=18))
+    for a, b in extra_edges:
+        if a in pos and b in pos:
+            ax.annotate("", xy=pos[b], xytext=pos[a],
+                        arrowprops=dict(arrowstyle="-|>", color="#c62828", lw=2.0,
+                                        connectionstyle="arc3,rad=0.3", shrinkA=18, shrinkB=18))
+    for n in names:
+        node = by_name[n]
+        ax.text(*pos[n], node.label, ha="center", va="center", fontsize=6.5,
+                bbox=dict(boxstyle="round,pad=0.3", fc=_KIND_COLOURS[node.kind],
+                          ec="#c62828" if n in highlight else "#555555",
+                          lw=2.0 if n in highlight else 0.8))
+    depth_max = max(columns, default=0)
+    widest = max((len(c) for c in columns.values()), default=1)
+    ax.set_xlim(-widest / 2 - 0.1, widest / 2 + 0.1)
+    ax.set_ylim(-depth_max - 0.5, 0.5)
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=9)
+    return len(nodes), len(edges)
 
 
 if __name__ == "__main__":

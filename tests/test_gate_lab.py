@@ -67,3 +67,53 @@ def test_cli_rejects_bad_sizes():
     proc = subprocess.run([sys.executable, "-m", "labkit.gate_lab", "--trials", "0"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "--trials must be >= 1" in proc.stderr
+
+
+def _step_graph(mode):
+    import numpy as np
+    import tensorflow as tf
+
+    graph = tf.Graph()
+    with graph.as_default():
+        h = tf.constant(np.ones((4, 3), np.float32))
+        for i, shape in enumerate([(3, 3), (3, 2)], start=1):
+            w = tf.compat.v1.Variable(np.full(shape, 0.1, np.float32), name=f"w{i}", use_resource=False)
+            h = tf.matmul(h, w, name=f"layer{i}")
+        opt = tf.compat.v1.train.GradientDescentOptimizer(0.1)
+        opt.minimize(tf.reduce_sum(tf.square(h)), gate_gradients=mode, name="train")
+    return graph
+
+
+@pytest.mark.parametrize("mode, kinds, controls", [
+    (0, {"grad": 4, "update": 2}, 0),
+    (1, {"grad": 4, "update": 2, "gate": 2, "gated": 4}, 8),  # each gate waits for 2 MatMuls; 4 Identities wait for it
+    (2, {"grad": 4, "update": 2, "gate": 1, "gated": 2}, 4),
+])
+def test_gate_subgraph_reads_the_real_graph(mode, kinds, controls):
+    from collections import Counter
+
+    from labkit.gate_lab import gate_subgraph
+
+    nodes, edges = gate_subgraph(_step_graph(mode))
+    assert Counter(n.kind for n in nodes) == Counter(kinds)
+    assert sum(control for _, _, control in edges) == controls
+    names = {n.name for n in nodes}
+    assert all(a in names and b in names for a, b, _ in edges)
+
+
+def test_draw_gate_graph_draws_every_op_and_the_extra_edge():
+    from matplotlib.figure import Figure
+
+    from labkit.gate_lab import draw_gate_graph
+
+    ax = Figure().subplots()
+    graph = _step_graph(0)
+    n_nodes, n_edges = draw_gate_graph(ax, graph, title="GATE_NONE",
+                                       highlight=["gradients/layer2_grad/MatMul"],
+                                       extra_edges=[("train/update_w2/ApplyGradientDescent",
+                                                     "gradients/layer2_grad/MatMul")])
+    assert (n_nodes, n_edges) == (6, 4)
+    arrows = [t for t in ax.texts if type(t).__name__ == "Annotation"]
+    assert len(arrows) == n_edges + 1                 # every edge, and the pinned one
+    assert len(ax.texts) - len(arrows) == n_nodes     # one labelled box per op
+    assert ax.get_title() == "GATE_NONE"
