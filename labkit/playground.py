@@ -552,7 +552,7 @@ class Playground:
                                   description="steps", continuous_update=False)
         tune = widgets.Dropdown(options=[_short(n) for n in ALL_NAMES], value="Adam",
                                 description="tune")
-        sliders_box = widgets.VBox()
+        sliders_box = widgets.Box(layout=widgets.Layout(flex_flow="row wrap", width="100%"))
         status = widgets.Label()
 
         def redraw(*_):
@@ -608,10 +608,12 @@ class Playground:
             family("<b>Keras 3</b> <code>keras.optimizers</code>, dashed lines", KERAS_NAMES),
         ], layout=widgets.Layout(width="100%"))
         top = widgets.HBox([surf_dd, steps], layout=widgets.Layout(flex_flow="row wrap"))
-        right = widgets.VBox([tune, sliders_box, status])
-        bottom = widgets.HBox([self.plot.widget, right],
-                              layout=widgets.Layout(flex_flow="row wrap"))
-        return widgets.VBox([top, families, bottom], layout=widgets.Layout(width="100%"))
+        # The tuning sliders sit between the check boxes and the plot (wrapping two or three
+        # to a row), so the plot they change is right below them at any browser width.
+        tuning = widgets.VBox([widgets.HBox([tune, status]), sliders_box],
+                              layout=widgets.Layout(width="100%"))
+        return widgets.VBox([top, families, tuning, self.plot.widget],
+                            layout=widgets.Layout(width="100%"))
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
