@@ -337,19 +337,20 @@ def check_train_step(train_step: Any, model: Any, optimizer: Any, loss_fn: Any, 
 def read_event_scalars(logdir: str | os.PathLike) -> dict[str, dict[int, float]]:
     """``{tag: {step: value}}`` from the event files directly in ``logdir`` (not sub-folders).
 
-    Introduced in notebooks/11_capstone.ipynb. Reads each record with ``tf.data.TFRecordDataset``
-    and ``tf.compat.v1.Event``; TF2's ``tf.summary.scalar`` stores the value as a tensor, a
-    TF1 ``simple_value`` is read too.
+    Introduced in notebooks/11_capstone.ipynb. Reads each event with TensorBoard's own
+    ``EventFileLoader`` (the loader the TensorBoard server uses). TF2's ``tf.summary.scalar``
+    stores the value as a tensor; a TF1 ``simple_value`` is read too.
     """
     import tensorflow as tf
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.util import tensor_util
 
     found: dict[str, dict[int, float]] = {}
     for path in sorted(tf.io.gfile.glob(os.path.join(os.fspath(logdir), "events.out.tfevents.*"))):
-        for record in tf.data.TFRecordDataset(path):
-            event = tf.compat.v1.Event.FromString(record.numpy())
+        for event in EventFileLoader(path).Load():
             for value in event.summary.value:
                 if value.HasField("tensor"):
-                    number = tf.make_ndarray(value.tensor)
+                    number = tensor_util.make_ndarray(value.tensor)
                     if number.ndim != 0 or not np.issubdtype(number.dtype, np.number):
                         continue
                     found.setdefault(value.tag, {})[int(event.step)] = float(number)
