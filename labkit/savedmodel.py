@@ -1,8 +1,12 @@
-"""SavedModel: graph + variables, for serving (introduced in notebooks/09_saver.ipynb).
+"""SavedModel helpers: export with a serving signature, list what a SavedModel folder holds.
 
-The seed's contrast: a Saver checkpoint holds variables only -- to load it you need the Python
-code that builds the model; a SavedModel holds the computation too (``saved_model.pb``) plus the
-variables (``variables/``), so a process that has never seen the model's code can serve it.
+notebooks/09_saver.ipynb teaches the calls these wrap (``tf.saved_model.save`` of a ``tf.Module``,
+``model.export``, ``tf.saved_model.load``), typed by the learner; these helpers are for scripts and
+tests. A SavedModel holds the traced computation (``saved_model.pb``) and the variables of the
+objects saved into it (``variables/``), so a process that has never seen the model's code can serve
+it. What state it carries depends on what is saved: :func:`export_savedmodel` saves the model alone
+unless ``extra`` names more objects (e.g. ``{"optimizer": opt}``, then Adam's slots and
+``iterations`` are in the SavedModel too).
 
 * :func:`export_savedmodel` writes a model with a ``serving_default`` signature;
 * :func:`describe_savedmodel` lists what is inside the folder (files, sizes, signatures).
@@ -13,7 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,12 +29,17 @@ def export_savedmodel(
     dtype: str = "float32",
     output_name: str = "outputs",
     overwrite: bool = True,
+    extra: Mapping[str, Any] | None = None,
 ) -> str:
     """Export ``model`` (a Keras model or a ``tf.Module`` with ``__call__``) as a SavedModel.
 
     The signature ``serving_default`` takes ``inputs`` of shape ``input_shape`` (use ``None``
     for the batch dimension) and returns ``{output_name: model(inputs)}``. The folder is written
     under a temporary name and renamed into place, so a crash never leaves half an export.
+
+    Only the model's variables are saved, unless ``extra`` maps attribute names to more trackable
+    objects to save alongside (``{"optimizer": opt}`` keeps the optimizer's state in the
+    SavedModel; the loaded object has them as attributes).
 
     Returns the export folder.
     """
@@ -51,8 +60,19 @@ def export_savedmodel(
     if os.path.exists(export_dir) and not overwrite:
         raise ValueError(f"`export_dir` exists and overwrite=False. Received: export_dir={export_dir!r}")
 
+    if extra is not None and not isinstance(extra, Mapping):
+        raise TypeError(f"`extra` must be a mapping name -> trackable object. Received: extra={extra!r}")
+    extra = dict(extra or {})
+    for key in extra:
+        if not isinstance(key, str) or not key.isidentifier() or key in ("model", "serve"):
+            raise ValueError(
+                "`extra` keys must be identifiers other than 'model' and 'serve'. "
+                f"Received key: {key!r}"
+            )
     module = tf.Module()
     module.model = model
+    for key, obj in extra.items():
+        setattr(module, key, obj)
 
     @tf.function(input_signature=[tf.TensorSpec(list(input_shape), tf.as_dtype(dtype), name="inputs")])
     def serve(inputs):
@@ -93,10 +113,7 @@ class SavedModelInfo:
 
 
 def describe_savedmodel(path: str, load_signatures: bool = True) -> SavedModelInfo:
-    """List a SavedModel folder's files with sizes and its signatures' inputs and outputs.
-
-    Introduced in notebooks/09_saver.ipynb.
-    """
+    """List a SavedModel folder's files with sizes and its signatures' inputs and outputs."""
     if not isinstance(path, (str, os.PathLike)) or not os.path.isdir(os.fspath(path)):
         raise ValueError(f"`path` must be an existing SavedModel folder. Received: path={path!r}")
     path = os.fspath(path)

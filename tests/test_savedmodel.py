@@ -55,6 +55,32 @@ def test_fresh_process_without_model_code_predicts_identically(tmp_path):
     np.testing.assert_array_equal(got, expected)
 
 
+def test_model_alone_unless_extra_names_the_optimizer(tmp_path):
+    import tensorflow as tf
+
+    seed_everything(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    x = np.ones((4, 3), np.float32)
+    model.fit(x, np.zeros((4, 2), np.float32), epochs=1, verbose=0)
+
+    def keys(folder):
+        return [k for k, _ in tf.train.list_variables(os.path.join(folder, "variables", "variables"))]
+
+    alone = export_savedmodel(model, str(tmp_path / "alone"), [None, 3])
+    assert not any(k.startswith("optimizer/") for k in keys(alone))
+    both = export_savedmodel(model, str(tmp_path / "both"), [None, 3], extra={"optimizer": model.optimizer})
+    found = keys(both)
+    assert "optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE" in found
+    assert sum(k.startswith("optimizer/_variables/") for k in found) == 2 * len(model.trainable_variables)
+    loaded = tf.saved_model.load(both)
+    assert int(loaded.optimizer._iterations.numpy()) == int(model.optimizer.iterations.numpy()) == 1
+    with pytest.raises(ValueError, match="extra"):
+        export_savedmodel(model, str(tmp_path / "bad"), [None, 3], extra={"serve": model.optimizer})
+    with pytest.raises(TypeError, match="extra"):
+        export_savedmodel(model, str(tmp_path / "bad"), [None, 3], extra=[model.optimizer])
+
+
 def test_bad_arguments(tmp_path):
     with pytest.raises(TypeError, match="model"):
         export_savedmodel(3, str(tmp_path / "m"), [None, 2])
