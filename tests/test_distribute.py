@@ -88,7 +88,7 @@ def test_mirrored_two_replicas_equals_one_device():
                     for a, b in zip(v1, trainable_tf_variables(build_mlp(hidden=(16,), seed=0))))
         result[name] = {"diff": diff, "copies": copies, "moved": moved,
                         "steps": int(o2.iterations.numpy()),
-                        "slot_type": sorted({type(s).__name__ for s in o2.variables()})}
+                        "slot_type": sorted({type(s).__name__ for s in [*o2.variables(), o2.iterations]})}
     print(json.dumps(result))
     """.replace("OPTIMIZER_LIST", repr(OPTIMIZERS)))
     assert out["replicas"] == 2

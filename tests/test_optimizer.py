@@ -260,17 +260,16 @@ def test_check_numerics_off_by_default():
 # ----------------------------------------------------------------------------- validation
 BAD_ARGS = [
     ("AdamOptimizer", {"learning_rate": -0.1}, ValueError, "learning_rate=-0.1"),
-    ("AdamOptimizer", {"learning_rate": 0.0}, ValueError, "learning_rate=0.0"),
     ("GradientDescentOptimizer", {"learning_rate": -1}, ValueError, "learning_rate=-1"),
-    ("AdamOptimizer", {"beta1": 1.5}, ValueError, r"`beta1` must be in \[0, 1\). Received: beta1=1.5"),
-    ("AdamOptimizer", {"beta2": 1.0}, ValueError, "beta2=1.0"),
+    ("AdamOptimizer", {"beta1": 1.5}, ValueError, r"`beta1` must be in \[0, 1\]. Received: beta1=1.5"),
+    ("AdamOptimizer", {"beta2": 1.0001}, ValueError, "beta2=1.0001"),
+    ("AdamOptimizer", {"epsilon": -1e-9}, ValueError, "epsilon=-1e-09"),
+    ("RMSPropOptimizer", {"decay": -0.1}, ValueError, "decay=-0.1"),
+    ("RMSPropOptimizer", {"epsilon": float("inf")}, ValueError, "epsilon=inf"),
     ("AdamOptimizer", {"beta1": -0.1}, ValueError, "beta1=-0.1"),
-    ("AdamOptimizer", {"epsilon": 0.0}, ValueError, "epsilon=0.0"),
     ("AdadeltaOptimizer", {"rho": 1.2}, ValueError, "rho=1.2"),
     ("AdadeltaOptimizer", {"epsilon": -1e-8}, ValueError, "epsilon=-1e-08"),
-    ("RMSPropOptimizer", {"decay": 1.0}, ValueError, "decay=1.0"),
     ("RMSPropOptimizer", {"momentum": -0.5}, ValueError, "momentum=-0.5"),
-    ("RMSPropOptimizer", {"epsilon": 0}, ValueError, "epsilon=0"),
     ("MomentumOptimizer", {"momentum": 1.5}, ValueError, "momentum=1.5"),
     ("FtrlOptimizer", {"learning_rate_power": 0.5}, ValueError, "learning_rate_power=0.5"),
     ("FtrlOptimizer", {"l1_regularization_strength": -1.0}, ValueError, "l1_regularization_strength=-1.0"),
@@ -292,6 +291,29 @@ BAD_ARGS = [
     ("AdamOptimizer", {"learning_rate": "fast"}, TypeError, "learning_rate='fast'"),
     ("AdamOptimizer", {"learning_rate": float("nan")}, ValueError, "learning_rate=nan"),
 ]
+
+
+# Values TF1 accepts (and its own tests use) that make an optimizer degenerate: accepted, as
+# TF1 does, with a warning that says what they do.
+UNUSUAL_ARGS = [
+    ("AdadeltaOptimizer", {"rho": 1.0}, "rho=1.0"),
+    ("AdadeltaOptimizer", {"epsilon": 0.0}, "epsilon=0.0"),
+    ("RMSPropOptimizer", {"epsilon": 0.0}, "epsilon=0.0"),
+    ("RMSPropOptimizer", {"decay": 1.0}, "decay=1.0"),
+    ("AdamOptimizer", {"beta2": 1.0}, "beta2=1.0"),
+    ("AdamOptimizer", {"learning_rate": 0.0}, "learning_rate=0.0"),
+    ("MomentumOptimizer", {"momentum": 1.0}, "momentum=1.0"),
+    ("GradientDescentOptimizer", {"learning_rate": 0}, "learning_rate=0"),
+]
+
+
+@pytest.mark.parametrize("name,kw,words", UNUSUAL_ARGS)
+def test_tf1s_domain_is_accepted_with_a_warning(name, kw, words):
+    with pytest.warns(UserWarning, match="is accepted .TF1 accepts it. but unusual") as record:
+        opt = make(name, **kw)
+    assert words.replace("=", "`=") in str(record[0].message)
+    w = tf.Variable([1.0, 2.0])
+    opt.apply_gradients([(tf.constant([0.5, 0.5]), w)])  # it runs
 
 
 @pytest.mark.parametrize("name,kw,exc,msg", BAD_ARGS)

@@ -48,7 +48,7 @@ class AdagradOptimizer(Optimizer):
 
     def __init__(self, learning_rate: Hyper, initial_accumulator_value: float = 0.1,
                  use_locking: bool = False, name: str = "Adagrad") -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, low_open=True, text="> 0")
+        _check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
         _check_number("initial_accumulator_value", initial_accumulator_value, low=0.0,
                       low_open=True, text="> 0")
         super().__init__(use_locking, name)

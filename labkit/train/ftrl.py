@@ -72,7 +72,7 @@ class FtrlOptimizer(Optimizer):
                  linear_name: str | None = None,
                  l2_shrinkage_regularization_strength: Hyper = 0.0,
                  beta: Hyper | None = None) -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, low_open=True, text="> 0")
+        _check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
         _check_number("learning_rate_power", learning_rate_power, high=0.0, high_open=False,
                       text="<= 0")
         _check_number("initial_accumulator_value", initial_accumulator_value, low=0.0,

@@ -46,8 +46,8 @@ class GradientDescentOptimizer(Optimizer):
 
     def __init__(self, learning_rate: Hyper, use_locking: bool = False,
                  name: str = "GradientDescent") -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, low_open=True, high=None,
-                      text="> 0")
+        _check_number("learning_rate", learning_rate, low=0.0, text=">= 0",
+                      unusual=(0.0,))
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
         self._set_hyper("learning_rate", learning_rate)

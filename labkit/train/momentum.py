@@ -50,8 +50,8 @@ class MomentumOptimizer(Optimizer):
 
     def __init__(self, learning_rate: Hyper, momentum: Hyper, use_locking: bool = False,
                  name: str = "Momentum", use_nesterov: bool = False) -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, low_open=True, text="> 0")
-        _check_number("momentum", momentum, low=0.0, high=1.0)
+        _check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
+        _check_number("momentum", momentum, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
         self._momentum = momentum

@@ -22,13 +22,25 @@ What differs from TF1 (and why):
   (``opt.jit_compile = "auto"``) a step is compiled when it moves 65,536 elements or more;
   ``True``/``False`` force it. Inside your own ``tf.function`` the hooks run in your graph.
 * ``gate_gradients`` is validated (TF1 silently ignores it in eager mode).
-* ``opt.check_numerics = True`` (opt-in) refuses to apply NaN/Inf gradients.
+* ``opt.check_numerics = True`` (opt-in) refuses to apply NaN/Inf gradients and out-of-range
+  values of scheduled or callable hyperparameters.
+* ``opt.iterations`` counts steps (TF1 had only ``global_step``); it is checkpointed but, so
+  that ``variables()`` equals TF1's list, not returned by ``variables()``.
+* A variable of unknown static shape gets its slots from its runtime shape in every optimizer
+  (TF1's AdagradDA, Ftrl and ProximalAdagrad cannot build theirs).
+
+What is the same as TF1 (tests/test_tf1_behaviour.py holds it to ``tf.compat.v1.train``): slot
+variable names (``w/Adam:0`` for ``m``, ``w/Adam_1:0`` for ``v``), ``variables()`` sorted by
+name, a variable's ``constraint`` applied after its update (and refused for a sparse update),
+``compute_gradients`` with respect to tensors (only ``apply_gradients`` refuses them), and the
+accepted hyperparameter values (degenerate ones such as ``rho=1`` or ``epsilon=0`` warn).
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -54,8 +66,15 @@ def _is_number(value: Any) -> bool:
 
 
 def _check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
-                  low_open: bool = False, high_open: bool = True, text: str | None = None) -> None:
-    """Validate a numeric hyperparameter; callables, schedules and tensors are checked later."""
+                  low_open: bool = False, high_open: bool = True, text: str | None = None,
+                  unusual: tuple[float, ...] = ()) -> None:
+    """Validate a numeric hyperparameter; callables, schedules and tensors are checked later.
+
+    Nonsense (a wrong type, NaN, an infinity, a value outside the range, such as a negative
+    learning rate) is an error naming the argument and the value. A value TF1 accepts but that
+    makes the optimizer degenerate (``unusual``: a learning rate of 0, ``rho=1``, ``epsilon=0``)
+    is accepted, as TF1 does, with a warning that says what it does.
+    """
     if isinstance(value, bool):
         raise TypeError(f"`{name}` must be a number, a callable or a schedule. Received: {name}={value!r}")
     if value is None or callable(value) or tf.is_tensor(value) or isinstance(value, tf.Variable):
@@ -82,12 +101,26 @@ def _check_number(name: str, value: Any, *, low: float | None = None, high: floa
             hi_txt = f"{high:g}" if high is not None else "inf"
             text = f"in {lo}{lo_txt}, {hi_txt}{hi}"
         raise ValueError(f"`{name}` must be {text}. Received: {name}={value!r}")
+    if v in unusual:
+        warnings.warn(f"`{name}`={value!r} is accepted (TF1 accepts it) but unusual: "
+                      f"{_UNUSUAL.get(name, 'check that it is what you mean')}", stacklevel=3)
+
+
+_UNUSUAL = {
+    "learning_rate": "with a learning rate of 0 no variable ever changes",
+    "epsilon": "with epsilon=0 a zero accumulator divides by zero (inf or NaN updates)",
+    "rho": "with rho=1 the running averages never change from their start values",
+    "decay": "with decay=1 the running average never changes from its start value",
+    "beta1": "with beta1=1 the first moment stays 0 and the bias correction divides by 0",
+    "beta2": "with beta2=1 the second moment stays 0 and the bias correction divides by 0",
+    "momentum": "with momentum=1 the velocity never decays",
+}
 
 
 def _check_lr_l1_l2(learning_rate: Any, l1: Any, l2: Any) -> None:
     """Validate the learning rate (> 0) and the L1/L2 strengths (>= 0) of the three proximal
     optimizers (AdagradDA, ProximalAdagrad, ProximalGradientDescent)."""
-    _check_number("learning_rate", learning_rate, low=0.0, low_open=True, text="> 0")
+    _check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
     _check_number("l1_regularization_strength", l1, low=0.0, text=">= 0")
     _check_number("l2_regularization_strength", l2, low=0.0, text=">= 0")
 
@@ -240,6 +273,7 @@ class Optimizer(_trackable.Trackable):
         self._inline_dense = False
         self._trace_count = 0
         self._global_step: tf.Variable | None = None
+        self._constraints: dict[Any, Callable[[tf.Tensor], tf.Tensor]] = {}
         with tf.init_scope():
             self._iterations = self._create_non_slot_variable(
                 tf.constant(0, tf.int64), "iter")
@@ -309,10 +343,16 @@ class Optimizer(_trackable.Trackable):
         return named.get(key)
 
     def variables(self) -> list[tf.Variable]:
-        """All variables this optimizer owns: its slots, then non-slot variables (e.g. ``iter``)."""
+        """The variables this optimizer created, sorted by name, as TF1 returns them: its
+        slots and its optimizer-wide variables (Adam's ``beta1_power``...).
+
+        ``iterations`` (the step counter TF1 did not have; it drives schedules when no
+        ``global_step`` is given) is left out, so the list equals TF1's; it is checkpointed all
+        the same.
+        """
         out = [s for name in self.get_slot_names() for s in self._slots[name].values()]
-        out += [self._non_slot_dict[k] for k in sorted(self._non_slot_dict)]
-        return out
+        out += [v for k, v in self._non_slot_dict.items() if k != "iter"]
+        return sorted(out, key=lambda v: v.name)
 
     def _slot_dict(self, slot_name: str) -> dict[Any, tf.Variable]:
         return self._slots.setdefault(slot_name, {})
@@ -326,11 +366,16 @@ class Optimizer(_trackable.Trackable):
         named = self._slot_dict(slot_name)
         key = _var_key(var)
         if key not in named:
-            base = var.name.split(":")[0]
+            # TF1's names: "<var>/<optimizer name>", then "_1", "_2"... for the variable's
+            # second and third slot, in the order they are created (w/Adam:0 is m, w/Adam_1:0 v)
+            taken = sum(key in d for d in self._slots.values())
+            name = f"{var.name.split(':')[0]}/{op_name or self._name}" + (f"_{taken}" if taken else "")
             with tf.init_scope():
-                initial = val(var.shape, var.dtype.base_dtype) if callable(val) else val
+                # a variable whose static shape is unknown gets its slot from its runtime shape
+                shape = var.shape if var.shape.is_fully_defined() else tf.shape(var.read_value())
+                initial = val(shape, var.dtype.base_dtype) if callable(val) else val
                 slot = tf.Variable(initial, trainable=False, dtype=var.dtype.base_dtype,
-                                   name=f"{base}/{op_name or self._name}/{slot_name}")
+                                   name=name, shape=var.shape)
             named[key] = slot
             for position in self._deferred_slot_restorations.get(slot_name, {}).pop(key, []):
                 position.restore(slot)
@@ -348,7 +393,8 @@ class Optimizer(_trackable.Trackable):
         """Find or create an optimizer-wide variable (checkpointed under ``name``)."""
         if name not in self._non_slot_dict:
             with tf.init_scope():
-                v = tf.Variable(initial_value, trainable=False, name=f"{self._name}/{name}")
+                v = tf.Variable(initial_value, trainable=False,
+                                name=f"{self._name}/{name}" if name == "iter" else name)
             self._non_slot_dict[name] = v
             self._track_trackable(v, name=name, overwrite=True)
             self._handle_deferred_dependencies(name=name, trackable=v)
@@ -431,11 +477,14 @@ class Optimizer(_trackable.Trackable):
                 f"(0, 1 or 2). Received: aggregation_method={aggregation_method!r}")
         if var_list is not None:
             given = list(tf.nest.flatten(var_list))
-            var_list = [_as_tf_variable(v) for v in given]
+            # variables, or (as in TF1) tensors: their gradients are computed here and only
+            # apply_gradients refuses them
+            var_list = [v if _as_tf_variable(v) is None and tf.is_tensor(v) else _as_tf_variable(v)
+                        for v in given]
             for v, original in zip(var_list, given, strict=True):
                 if v is None:
-                    raise TypeError("`var_list` must contain tf.Variable (or Keras) variables. "
-                                    f"Received: {original!r}")
+                    raise TypeError("`var_list` must contain tf.Variable (or Keras) variables "
+                                    f"or tensors. Received: {original!r}")
         if callable(loss):
             if _takes_argument(loss):
                 raise TypeError("`loss` must be a callable taking no arguments (it is called as "
@@ -466,8 +515,8 @@ class Optimizer(_trackable.Trackable):
                              "and `var_list` is empty.")
         for v in var_list:
             if not v.dtype.base_dtype.is_floating:
-                raise ValueError(f"Variable {v.name} has dtype {v.dtype.name}; labkit optimizers "
-                                 "update floating-point variables only.")
+                raise ValueError(f"Variable {getattr(v, 'name', v)} has dtype {v.dtype.name}; "
+                                 "labkit optimizers update floating-point variables only.")
         grads = tape.gradient(loss_value, var_list, output_gradients=grad_loss)
         if gate_gradients == self.GATE_GRAPH and not tf.executing_eagerly():
             present = [i for i, g in enumerate(grads) if g is not None]
@@ -698,6 +747,10 @@ class Optimizer(_trackable.Trackable):
                                                      nm, hyper))
                 else:
                     updates.append(self._dense_call(g, v, sl, nm, hyper))
+                constraint = self._constraints.get(v.ref())
+                if constraint is not None:  # as TF1: the variable's constraint after its update
+                    with tf.control_dependencies([u for u in updates[-1:] if u is not None]):
+                        updates.append(v.assign(constraint(v.read_value()), read_value=False))
             with tf.control_dependencies([u for u in updates if u is not None]):
                 finish = self._finish()
                 with tf.control_dependencies([finish] if finish is not None else []):
@@ -731,7 +784,11 @@ class Optimizer(_trackable.Trackable):
             if _as_tf_variable(v) is None:
                 raise TypeError("The second element of each pair must be a tf.Variable (or a "
                                 f"Keras variable). Received: {v!r}")
+            constraint = getattr(v, "constraint", None)  # a Keras variable keeps its own
             v = _as_tf_variable(v)
+            constraint = constraint or getattr(v, "constraint", None)
+            if constraint is not None:
+                self._constraints[v.ref()] = constraint
             if not v.dtype.base_dtype.is_floating:
                 raise TypeError(f"Variable {v.name} has dtype {v.dtype.base_dtype.name}; labkit "
                                 "optimizers update floating-point variables only (nothing was "
@@ -741,6 +798,11 @@ class Optimizer(_trackable.Trackable):
             seen.add(v.ref())
             if g is None:
                 continue
+            if isinstance(g, tf.IndexedSlices) and constraint is not None:
+                raise RuntimeError(
+                    "Cannot use a constraint function on a sparse variable (TF1 refuses it too): "
+                    f"variable {v.name} has a constraint and its gradient is a tf.IndexedSlices; "
+                    "nothing was updated. Pass tf.convert_to_tensor(gradient) to update it densely.")
             if isinstance(g, tf.Tensor) and g.dtype == v.dtype.base_dtype and g.shape == v.shape:
                 pairs.append((g, v))  # the common case, checked cheaply
                 continue

@@ -57,10 +57,10 @@ class RMSPropOptimizer(Optimizer):
     def __init__(self, learning_rate: Hyper, decay: Hyper = 0.9, momentum: Hyper = 0.0,
                  epsilon: Hyper = 1e-10, use_locking: bool = False, centered: bool = False,
                  name: str = "RMSProp") -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, low_open=True, text="> 0")
-        _check_number("decay", decay, low=0.0, high=1.0)
-        _check_number("momentum", momentum, low=0.0, high=1.0)
-        _check_number("epsilon", epsilon, low=0.0, low_open=True, text="> 0")
+        _check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
+        _check_number("decay", decay, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
+        _check_number("momentum", momentum, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
+        _check_number("epsilon", epsilon, low=0.0, text=">= 0", unusual=(0.0,))
         super().__init__(use_locking, name)
         self._learning_rate, self._decay = learning_rate, decay
         self._momentum, self._epsilon = momentum, epsilon
