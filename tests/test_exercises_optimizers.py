@@ -171,3 +171,22 @@ def test_epsilon_incomplete_or_malformed():
     assert "2 of 6" in ex.check_epsilon_placement(several).message
     with pytest.raises(TypeError, match="answer"):
         ex.check_epsilon_placement(["inside"])
+
+
+@pytest.mark.parametrize("lr,mu,error,words", [
+    (0.0, 0.9, ValueError, "learning_rate"),
+    (-0.1, 0.9, ValueError, "learning_rate"),
+    (float("nan"), 0.9, ValueError, "learning_rate"),
+    (0.1, 1.0, ValueError, "momentum"),
+    (0.1, -0.1, ValueError, "momentum"),
+    ("0.1", 0.9, TypeError, "learning_rate"),
+    (0.1, True, TypeError, "momentum"),
+])
+def test_momentum_overshoot_refuses_bad_hyperparameters(lr, mu, error, words):
+    with pytest.raises(error, match=words):
+        ex.check_momentum_overshoot(lr, mu)
+
+
+def test_momentum_zero_is_allowed():
+    fb = ex.check_momentum_overshoot(0.1, 0.0)
+    assert not fb and "raise momentum" in fb.message

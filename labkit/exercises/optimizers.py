@@ -95,6 +95,17 @@ def check_adagrad_step(answer: Any) -> Feedback:
                 "new_w = w - lr * g / sqrt(n). Check which of w, g you used for that element.")
 
 
+def _check_range(name: str, value: Any, low: float, high: float | None, *, low_open: bool,
+                 text: str) -> None:
+    """A finite number above ``low`` (or equal to it unless ``low_open``) and below ``high``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"`{name}` must be a number {text}. Received: {name}={value!r}")
+    too_low = value <= low if low_open else value < low
+    too_high = high is not None and value >= high
+    if not np.isfinite(value) or too_low or too_high:
+        raise ValueError(f"`{name}` must be {text}. Received: {name}={value!r}")
+
+
 def momentum_path(learning_rate: float, momentum: float, steps: int = 40) -> np.ndarray:
     """Positions of ``labkit.train.MomentumOptimizer`` on ``f(w) = 0.5 w²`` from ``w = 1``.
 
@@ -126,10 +137,8 @@ def check_momentum_overshoot(learning_rate: Any, momentum: Any) -> Feedback:
     if learning_rate is None or momentum is None:
         return hint("Set both learning_rate and momentum, e.g. learning_rate=0.1, momentum=0.5, "
                     "then look at the path.")
-    from labkit.train.optimizer import _check_number
-
-    _check_number("learning_rate", learning_rate, low=0.0, low_open=True, text="> 0")
-    _check_number("momentum", momentum, low=0.0, high=1.0, text="in [0, 1)")
+    _check_range("learning_rate", learning_rate, 0.0, None, low_open=True, text="> 0")
+    _check_range("momentum", momentum, 0.0, 1.0, low_open=False, text="in [0, 1)")
     path = momentum_path(learning_rate, momentum)
     lowest = float(np.nanmin(path)) if np.isfinite(path).any() else float("nan")
     final = abs(path[-1])
