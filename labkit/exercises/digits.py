@@ -1,8 +1,8 @@
 """Checks for notebooks/05_digits_comparison.ipynb: predict the comparison, then run, then check.
 
 Before the comparison runs, the learner predicts (1) which TF1 optimizers reach the same mean
-validation accuracy as their Keras 3 twin (within ``SAME``) and (2) whether the best optimizer
-beats the runner-up by more than two seed-to-seed standard deviations. The check reads the
+validation accuracy as their Keras 3 twin (within ``SAME``) and (2) whether the best TF1
+optimizer beats the runner-up by more than two seed-to-seed standard deviations. The check reads the
 answers from the runs and names each mistake with its reason.
 """
 
@@ -72,7 +72,9 @@ def check_comparison_prediction(prediction: Any, results: Mapping[str, Sequence[
     """Check ``{"same_as_keras": set of TF1 names, "clear_winner": bool}`` against the runs.
 
     Introduced in notebooks/05_digits_comparison.ipynb. ``results`` maps every name to its
-    validation accuracies (one per seed); ``pairs`` maps each TF1 name to its Keras twin.
+    validation accuracies (one per seed); ``pairs`` maps each TF1 name to its Keras twin. The
+    winner is judged among the TF1 names (a Keras twin that matches its TF1 class would
+    otherwise always be the runner-up); with no pairs, among all of ``results``.
     """
     if not results:
         return hint("run the comparison first (the cell after your prediction).")
@@ -100,7 +102,7 @@ def check_comparison_prediction(prediction: Any, results: Mapping[str, Sequence[
     for t in sorted(truth - said):
         why = _WHY_SAME.get(t, "their updates agree on this problem")
         problems.append(f"you left out {t}: it matches {pairs[t]} within {SAME} because {why}.")
-    v = verdict(results)
+    v = verdict({t: results[t] for t in pairs} or results)
     if prediction["clear_winner"] != v["clear_winner"]:
         if v["clear_winner"]:
             problems.append(f"you expected no clear winner, but {v['best']} beats "
