@@ -174,3 +174,92 @@ def test_tensorboard_through_jupyter_server_proxy_on_a_hub(server, tmp_path, mon
                 jproc.wait(5)
         jlog.close()
     assert jproc.returncode is not None
+
+
+# --- %tensorboard: TensorBoard's own magic, made ready by prepare_magic -----------------
+def _write_stale_info(tmp_path):
+    from tensorboard import manager, version
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    info = manager.TensorBoardInfo(
+        version=version.VERSION, start_time=0, pid=dead.pid, port=1, path_prefix="",
+        logdir=str(tmp_path), db="", cache_key="x",
+    )
+    path = os.path.join(manager._get_info_dir(), f"pid-{dead.pid}.info")
+    with open(path, "w") as f:
+        f.write(manager._info_to_string(info))
+    return dead.pid, path
+
+
+def test_hub_proxy_template_is_what_tensorboards_own_display_uses(monkeypatch):
+    from tensorboard import notebook
+
+    monkeypatch.delenv("TENSORBOARD_PROXY_URL", raising=False)
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
+    assert tb.hub_proxy_template() is None
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/alice")
+    assert tb.hub_proxy_template() == "/user/alice/proxy/%PORT%/"
+    monkeypatch.setenv("TENSORBOARD_PROXY_URL", "/custom/%PORT%/")  # an explicit setting wins
+    assert tb.hub_proxy_template() == "/custom/%PORT%/"
+    assert tb.proxy_url(7000) == "/custom/7000/"
+    # TensorBoard's own iframe, with the template in TENSORBOARD_PROXY_URL, loads the proxy path
+    monkeypatch.setenv("TENSORBOARD_PROXY_URL", "/user/alice/proxy/%PORT%/")
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    notebook._display_ipython(port=6123, height=300, display_handle=None)
+    html = shown[0].data
+    assert '"/user/alice/proxy/6123/"' in html and "const port = 0;" in html
+
+
+def test_prepare_magic_sets_only_what_is_missing(tmp_path, monkeypatch):
+    monkeypatch.delenv("TENSORBOARD_BINARY", raising=False)
+    monkeypatch.delenv("TENSORBOARD_PROXY_URL", raising=False)
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/bob/")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `tensorboard` program on PATH
+    pid, path = _write_stale_info(tmp_path)
+    try:
+        done = tb.prepare_magic()
+    finally:
+        if os.path.exists(path):
+            os.remove(path)
+    assert pid in done["stale_removed"] and not os.path.exists(path)
+    assert done["TENSORBOARD_BINARY"] == os.path.join(os.path.dirname(sys.executable), "tensorboard")
+    assert os.environ["TENSORBOARD_BINARY"] == done["TENSORBOARD_BINARY"]
+    assert os.path.exists(done["TENSORBOARD_BINARY"])
+    assert os.environ["TENSORBOARD_PROXY_URL"] == done["TENSORBOARD_PROXY_URL"] == "/user/bob/proxy/%PORT%/"
+    again = tb.prepare_magic()  # already set: left alone
+    assert again["TENSORBOARD_BINARY"] is None and again["TENSORBOARD_PROXY_URL"] is None
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX")
+    monkeypatch.delenv("TENSORBOARD_PROXY_URL")
+    assert tb.prepare_magic()["TENSORBOARD_PROXY_URL"] is None  # no hub: nothing to proxy
+    assert "TENSORBOARD_PROXY_URL" not in os.environ
+
+
+@pytest.mark.timeout(240)
+def test_magic_servers_finds_and_stops_what_the_magic_started(tmp_path, monkeypatch):
+    """What ``%tensorboard --logdir logs --host 127.0.0.1`` runs: tensorboard.manager.start."""
+    import datetime
+
+    from tensorboard import manager
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TENSORBOARD_BINARY", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    tb.prepare_magic()
+    (tmp_path / "logs").mkdir()
+    result = manager.start(["--logdir", "logs", "--host", "127.0.0.1"],
+                           timeout=datetime.timedelta(seconds=180))
+    assert isinstance(result, manager.StartLaunched), result
+    try:
+        found = tb.magic_servers("logs")
+        assert [h.port for h in found] == [result.info.port]
+        assert tb.magic_servers("other") == [] and tb.magic_servers("logs", cwd="/") == []
+        status, body = _get(f"http://127.0.0.1:{result.info.port}/data/environment")
+        assert status == 200 and os.path.realpath(json.loads(body)["data_location"]).endswith("logs")
+        # a second identical start reuses it (manager.py): the magic never starts a twin
+        assert isinstance(manager.start(["--logdir", "logs", "--host", "127.0.0.1"]), manager.StartReused)
+    finally:
+        stopped = tb.stop(result.info.port)
+    assert stopped == [result.info.pid]
+    assert tb.magic_servers("logs") == []
