@@ -103,6 +103,7 @@ class ChunkedTrainer:
         bar = self._progress_bar()
         if bar is not None and ran:
             bar.update(ran)
+            bar.refresh()  # show the new count now (tqdm skips displays closer than mininterval)
         if ran and self.on_chunk is not None:
             self.on_chunk(self)
         if self.done:

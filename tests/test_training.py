@@ -70,3 +70,13 @@ def test_bad_input():
         ChunkedTrainer(lambda i: i, total_steps=0)
     with pytest.raises(ValueError, match="chunk_size"):
         ChunkedTrainer(lambda i: i, total_steps=2, chunk_size=True)
+
+
+def test_progress_bar_shows_each_chunk_at_once():
+    """tqdm skips displays closer together than its mininterval; every chunk refreshes it."""
+    t = ChunkedTrainer(lambda i: 0.0, total_steps=100, chunk_size=10, progress=True)
+    t.run(10)
+    shown = []
+    t._bar.refresh = lambda *a, **k: shown.append(t._bar.n)
+    t.run(20)
+    assert shown == [20, 30]
