@@ -89,3 +89,20 @@ def test_check_probability_loss():
     assert not ex.check_probability_loss(None).ok
     with pytest.raises(TypeError, match="keras_loss"):
         ex.check_probability_loss(3)
+
+
+@pytest.mark.parametrize("prediction, ok, word", [
+    ("raises", True, "ValueError"),
+    ("encodes", False, "nothing is encoded"),
+    ("wrong number", False, "not silent"),
+    (None, False, "onehot_prediction"),
+])
+def test_check_onehot_prediction(prediction, ok, word):
+    fb = ex.check_onehot_prediction(prediction)
+    assert fb.ok is ok
+    assert word in fb.message
+
+
+def test_check_onehot_prediction_rejects_other_answers():
+    with pytest.raises(ValueError, match="prediction"):
+        ex.check_onehot_prediction("maybe")

@@ -226,3 +226,43 @@ def check_probability_loss(keras_loss) -> Feedback:
             "applies softmax again to numbers that are already probabilities."
         )
     return hint(f"you get {got:.4f}, the true cross-entropy is {want:.4f}.")
+
+
+ONEHOT_CHOICES = ("encodes", "raises", "wrong number")
+
+
+def check_onehot_prediction(prediction) -> Feedback:
+    """Exercise: predict what a one-hot loss does with integer class labels.
+
+    Introduced in notebooks/02_losses.ipynb. The seed says the ``tf.losses`` functions "can
+    implement one-hot encoding". The learner predicts what
+    ``tf.compat.v1.losses.softmax_cross_entropy(labels, logits)`` does when ``labels`` are
+    integer class ids (shape ``(3,)``) and ``logits`` have shape ``(3, 3)``: one of
+    ``"encodes"`` (it one-hot encodes them), ``"raises"`` (an error), ``"wrong number"`` (a
+    silently wrong loss). The truth is found by running it.
+    """
+    if prediction is None:
+        return hint(f"set `onehot_prediction` to one of {ONEHOT_CHOICES} before you check.")
+    if prediction not in ONEHOT_CHOICES:
+        raise ValueError(f"`prediction` must be one of {ONEHOT_CHOICES}. Received: prediction={prediction!r}")
+    import tensorflow as tf
+
+    labels = tf.constant([0, 2, 1])
+    logits = tf.constant([[2.0, 1.0, 0.1], [0.5, 0.2, 1.5], [1.0, 3.0, 0.2]])
+    try:
+        tf.compat.v1.losses.softmax_cross_entropy(labels, logits)
+        truth, detail = "wrong number", "it returned a number"
+    except ValueError as err:
+        truth, detail = "raises", f"ValueError: {err}"
+    if prediction == truth:
+        return passed(
+            f"it raises ({detail}). softmax_cross_entropy wants `onehot_labels` of the logits' shape; "
+            "it does not encode anything. Encode with tf.one_hot, or use sparse_softmax_cross_entropy, "
+            "which takes the integers as they are.")
+    if prediction == "encodes":
+        return hint(
+            f"nothing is encoded: {detail}. The seed's wording suggests the losses do the one-hot "
+            "encoding; they only accept labels that are already one-hot (tf.one_hot does the encoding).")
+    return hint(
+        f"it is not silent: {detail}. The shape check (labels must have the logits' shape) "
+        "catches integer labels before any loss is computed.")
