@@ -139,12 +139,14 @@ def _has_l1(cls: type) -> bool:
 
 
 def library_default_learning_rate(name: str) -> float | None:
-    """The learning rate the library's constructor defaults to (None: TF1 made it required).
+    """The learning rate the library's constructor defaults to (None: the library requires it).
 
-    Introduced in notebooks/04_playground.ipynb; read from ``inspect.signature`` of the class.
+    Introduced in notebooks/04_playground.ipynb; read from ``inspect.signature`` of the real
+    class: ``tf.compat.v1.train.<Name>`` for a TF1 name, ``keras.optimizers.<Name>`` for Keras.
     """
     (full,) = _check_names([name])
-    p = inspect.signature(_class_of(full)).parameters["learning_rate"]
+    cls = _class_of(full) if _is_keras(full) else getattr(tf.compat.v1.train, full)
+    p = inspect.signature(cls).parameters["learning_rate"]
     return None if p.default is p.empty else float(p.default)
 
 
