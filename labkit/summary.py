@@ -1,21 +1,25 @@
-"""Writing and reading summaries: the seed's ``tf.summary`` rows in TF2 (introduced in
-notebooks/10_summary_tensorboard.ipynb).
+"""Writing and reading summaries (introduced in notebooks/10_summary_tensorboard.ipynb).
 
-Writing: :class:`FileWriter` has the shape of TF1's ``tf.summary.FileWriter``
-(``FileWriter(logdir, graph=None, max_queue=10, flush_secs=120, filename_suffix=None)``,
-``add_summary``, ``add_graph``, ``flush``, ``close``, context manager) and is built on
-``tf.summary.create_file_writer``. One writer per run folder (``runs/adam``, ``runs/sgd``)
-is how TensorBoard compares stages or optimizers: every sub-folder holding event files
-is one "run".
+Notebook 10 teaches the APIs themselves: ``tf.compat.v1.summary.FileWriter`` in a graph and
+``tf.summary.create_file_writer`` / ``tf.summary.scalar`` today. This module holds the plumbing
+around them.
 
 Reading: :func:`read_scalars` and :func:`read_histograms` load a whole logdir tree with
 TensorBoard's own event-processing code (``plugin_event_multiplexer``, the loader the
 TensorBoard server itself uses, including its migration of TF1 ``simple_value``
-summaries), never with a hand-written protobuf parser.
+summaries), never with a hand-written protobuf parser. :func:`event_files` lists the files.
 
 Smoothing: :func:`smooth` is TensorBoard's scalar-chart smoothing (a debiased exponential
 moving average, ``classicSmoothing`` in the frontend's ``data_transformer.ts``), copied
 step for step so the curves in matplotlib match the ones in TensorBoard.
+
+Writing for labkit's own training helpers: :class:`FileWriter` has the shape of TF1's
+``tf.summary.FileWriter`` (``FileWriter(logdir, graph=None, max_queue=10, flush_secs=120,
+filename_suffix=None)``, ``add_summary``, ``add_graph``, ``flush``, ``close``, context
+manager) and is built on ``tf.summary.create_file_writer``; ``labkit.train_digits`` logs
+through it. It is not how a learner writes summaries: that is ``tf.summary`` itself.
+One writer per run folder (``runs/adam``, ``runs/sgd``) is how TensorBoard compares stages
+or optimizers: every sub-folder holding event files is one "run".
 """
 
 from __future__ import annotations
@@ -118,7 +122,8 @@ class FileWriter:
         flush_secs: seconds between automatic flushes, > 0.
         filename_suffix: appended to the event file name (a string starting with ``.``).
 
-    Introduced in notebooks/10_summary_tensorboard.ipynb.
+    Used by ``labkit.train_digits`` (notebooks/11_capstone.ipynb); notebooks/10_summary_tensorboard.ipynb
+    teaches ``tf.summary.create_file_writer`` itself.
     """
 
     def __init__(
