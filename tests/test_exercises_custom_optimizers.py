@@ -1,61 +1,86 @@
-"""labkit.exercises.custom_optimizers: the AMSGrad exercise of notebooks/08_custom_optimizers."""
+"""labkit.exercises.custom_optimizers: the two exercises of notebooks/08_custom_optimizers."""
 
 import importlib.util
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-import labkit.train
-from labkit.exercises.custom_optimizers import EXERCISE_GRADIENTS, amsgrad_reference, check_amsgrad
-from labkit.seeding import seed_everything
+from labkit.exercises.custom_optimizers import (
+    EXERCISE_GRADIENTS,
+    amsgrad_reference,
+    check_amsgrad,
+    check_clip_prediction,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _solution():
+def _solution_module():
     path = ROOT / "notebooks/solutions/08_custom_optimizers.py"
     spec = importlib.util.spec_from_file_location("solution_08", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod.AMSGradOptimizer
+    return mod
 
 
 def _variant(**changes):
-    """The solution with one mistake in its update rule."""
-    base = _solution()
+    """The solution's AMSGrad with one mistake built in."""
+    base = _solution_module().AMSGrad
 
     class Wrong(base):
-        def _create_slots(self, var_list):
-            names = changes.get("slots", ("m", "v", "vhat"))
-            for v in var_list:
-                for n in names:
-                    self._zeros_slot(v, n)
+        def build(self, var_list):
+            if self.built:
+                return
+            if not changes.get("no_super_build"):
+                keras.optimizers.Optimizer.build(self, var_list)
+            self.m = [self.add_variable_from_reference(v, "m") for v in var_list]
+            self.v = [self.add_variable_from_reference(v, "v") for v in var_list]
+            if not changes.get("no_vhat"):
+                self.vhat = [self.add_variable_from_reference(v, "vhat") for v in var_list]
+            if changes.get("no_super_build"):
+                self.built = True
 
-        def _update_rule(self, grad, var, slots):
-            dt = var.dtype
-            lr, eps = self._hyper("learning_rate", dt), self._hyper("epsilon", dt)
-            b1, b2, t = self._hyper("beta1", dt), self._hyper("beta2", dt), self._hyper("t", dt)
-            m = slots["m"] + (grad - slots["m"]) * (1 - b1)
-            v = slots["v"] + (tf.square(grad) - slots["v"]) * (1 - b2)
-            if changes.get("no_max"):
+        def update_step(self, gradient, variable, learning_rate):
+            i = self._get_variable_index(variable)
+            m, v = self.m[i], self.v[i]
+            lr = tf.cast(learning_rate, variable.dtype)
+            g = tf.cast(gradient, variable.dtype)
+            t = tf.cast(self.iterations + changes.get("t_offset", 1), variable.dtype)
+            self.assign(m, m + (g - m) * (1 - self.beta_1))
+            self.assign(v, v + (tf.square(g) - v) * (1 - self.beta_2))
+            if changes.get("no_vhat") or changes.get("no_max"):
                 vhat = v
-            elif changes.get("max_of_g2"):
-                vhat = tf.maximum(slots["vhat"], tf.square(grad))
             else:
-                vhat = tf.maximum(slots["vhat"], v)
-            alpha = lr if changes.get("no_bias") else lr * tf.sqrt(1 - tf.pow(b2, t)) / (1 - tf.pow(b1, t))
-            denom = tf.sqrt(vhat + eps) if changes.get("eps_inside") else tf.sqrt(vhat) + eps
-            new = var - alpha * m / denom
-            if changes.get("return_old"):
-                new = var
-            new_slots = {"m": m, "v": v, "vhat": vhat}
-            if changes.get("forget_vhat"):
-                new_slots.pop("vhat")
-            return new, new_slots
+                vhat = self.vhat[i]
+                self.assign(vhat, tf.maximum(vhat, tf.square(g) if changes.get("max_of_g2") else v))
+            if changes.get("paper"):
+                mhat = m / (1 - self.beta_1 ** t)
+                vh = vhat / (1 - self.beta_2 ** t)
+                step = lr * mhat / (tf.sqrt(vh) + self.epsilon)
+            else:
+                alpha = lr if changes.get("no_bias") else lr * tf.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+                denom = tf.sqrt(vhat + self.epsilon) if changes.get("eps_inside") else tf.sqrt(vhat) + self.epsilon
+                step = alpha * m / denom
+            if changes.get("no_update"):
+                return
+            if changes.get("plus"):
+                self.assign_add(variable, step)
+            else:
+                self.assign_sub(variable, step)
 
     return Wrong
+
+
+def test_reference_is_keras_adam_amsgrad():
+    w = tf.Variable(np.array([1.0, -2.0, 0.5], np.float32))
+    opt = keras.optimizers.Adam(learning_rate=0.1, beta_1=0.9, beta_2=0.99, epsilon=1e-3, amsgrad=True)
+    ref = amsgrad_reference(EXERCISE_GRADIENTS, [1.0, -2.0, 0.5])
+    for t, g in enumerate(EXERCISE_GRADIENTS):
+        opt.apply_gradients([(tf.constant(g), w)])
+        np.testing.assert_allclose(w.numpy(), ref[t]["var"], rtol=2e-5, atol=1e-6)
 
 
 def test_reference_differs_from_adam_on_the_exercise_gradients():
@@ -66,10 +91,9 @@ def test_reference_differs_from_adam_on_the_exercise_gradients():
     assert all(np.all(ams[t]["vhat"] >= ams[t - 1]["vhat"]) for t in range(1, len(ams)))
 
 
-def test_reference_without_max_equals_labkit_adam():
-    seed_everything(0)
+def test_reference_without_max_is_keras_adam():
     w = tf.Variable(np.array([1.0, -2.0, 0.5], np.float32))
-    opt = labkit.train.AdamOptimizer(learning_rate=0.1, beta1=0.9, beta2=0.99, epsilon=1e-3)
+    opt = keras.optimizers.Adam(learning_rate=0.1, beta_1=0.9, beta_2=0.99, epsilon=1e-3)
     for g in EXERCISE_GRADIENTS:
         opt.apply_gradients([(tf.constant(g), w)])
     ref = amsgrad_reference(EXERCISE_GRADIENTS, [1.0, -2.0, 0.5], use_max=False)
@@ -77,19 +101,22 @@ def test_reference_without_max_equals_labkit_adam():
 
 
 def test_solution_passes():
-    fb = check_amsgrad(_solution())
+    fb = check_amsgrad(_solution_module().AMSGrad)
     assert fb.ok, fb.message
-    assert "sparse" in fb.message
 
 
 @pytest.mark.parametrize("changes, expected", [
     ({"no_max": True}, "plain Adam"),
+    ({"no_vhat": True}, "build() created 2 state variables"),
     ({"max_of_g2": True}, "maximum of g**2"),
     ({"no_bias": True}, "no bias correction"),
+    ({"t_offset": 0}, "t starts at 0"),
+    ({"t_offset": 2}, "one too large"),
     ({"eps_inside": True}, "inside the square root"),
-    ({"return_old": True}, "did not change"),
-    ({"slots": ("m", "v")}, "get_slot_names() returned ['m', 'v']"),
-    ({"forget_vhat": True}, "slot 'vhat'"),
+    ({"paper": True}, "Algorithm 1"),
+    ({"plus": True}, "uphill"),
+    ({"no_update": True}, "did not change"),
+    ({"no_super_build": True}, "super().build(var_list)"),
 ])
 def test_mistakes_get_specific_hints(changes, expected):
     fb = check_amsgrad(_variant(**changes))
@@ -98,31 +125,62 @@ def test_mistakes_get_specific_hints(changes, expected):
 
 
 def test_unanswered_and_wrong_kinds():
-    assert not check_amsgrad(None).ok
-    fb = check_amsgrad(labkit.train.AdamOptimizer)  # right base class, but it is Adam
-    assert not fb.ok and "plain Adam" not in fb.message and "get_slot_names" in fb.message
+    assert "define your class" in check_amsgrad(None).message
+    assert "not as a subclass of Adam" in check_amsgrad(keras.optimizers.Adam).message
+    assert "must subclass keras.optimizers.Optimizer" in check_amsgrad(dict).message
 
-    class NotAnOptimizer:
+    class Scaffold(keras.optimizers.Optimizer):
+        def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+            super().__init__(learning_rate=learning_rate, **kwargs)
+
+        def build(self, var_list):
+            super().build(var_list)
+
+        def update_step(self, gradient, variable, learning_rate):
+            raise NotImplementedError("AMSGrad.update_step")
+
+    assert "not written yet" in check_amsgrad(Scaffold).message
+
+    class NoHyper(keras.optimizers.Optimizer):
         pass
 
-    assert "must subclass labkit.train.Optimizer" in check_amsgrad(NotAnOptimizer).message
-
-    class Empty(labkit.train.Optimizer):
-        def __init__(self, **kwargs):
-            super().__init__(False, "Empty")
-
-    assert "hook is still missing" in check_amsgrad(Empty).message
+    assert "__init__ must accept" in check_amsgrad(NoHyper).message
     with pytest.raises(TypeError, match="Received: optimizer_class="):
-        check_amsgrad(_solution()())
+        check_amsgrad(_solution_module().AMSGrad())
 
 
-def test_sparse_mistake_is_caught():
-    base = _solution()
+@pytest.mark.parametrize("prediction, expected", [
+    ({"clipnorm": True, "global_clipnorm": False}, None),
+    (None, "fill in your prediction first"),
+    ({"clipnorm": None, "global_clipnorm": False}, "fill in True or False for 'clipnorm'"),
+    ({"clipnorm": "yes", "global_clipnorm": False}, "answer with True or False"),
+    ({"clipnorm": True}, "exactly the keys"),
+    ({"clipnorm": False, "global_clipnorm": False}, "clipnorm does reproduce the loop"),
+    ({"clipnorm": True, "global_clipnorm": True}, "global_clipnorm does not"),
+    ({"clipnorm": False, "global_clipnorm": True}, "one common factor"),
+])
+def test_clip_prediction(prediction, expected):
+    fb = check_clip_prediction(prediction)
+    if expected is None:
+        assert fb.ok, fb.message
+    else:
+        assert not fb.ok and expected in fb.message, fb.message
 
-    class DenseOnly(base):
-        def _apply_sparse(self, grad, var):  # updates every row: wrong for sparse gradients
-            dense = tf.math.unsorted_segment_sum(grad.values, grad.indices, tf.shape(var)[0])
-            return self._apply_dense(dense, var)
 
-    fb = check_amsgrad(DenseOnly)
-    assert not fb.ok and "sparse" in fb.message, fb.message
+def test_clip_answer_is_what_keras_does():
+    """The answer the checker accepts is what the installed Keras computes."""
+    def one_sgd_step(**clip):
+        a, c = tf.Variable([3.0, 4.0]), tf.Variable(1.0)
+        with tf.GradientTape() as tape:
+            loss = 5 * tf.reduce_sum(a * a) + c * c
+        grads = tape.gradient(loss, [a, c])
+        if not clip:
+            grads = [tf.clip_by_norm(g, 5) for g in grads]
+        keras.optimizers.SGD(1.0, **clip).apply_gradients(zip(grads, [a, c], strict=True))
+        return np.concatenate([a.numpy(), [c.numpy()]])
+
+    manual = one_sgd_step()
+    answer = {"clipnorm": bool(np.array_equal(one_sgd_step(clipnorm=5), manual)),
+              "global_clipnorm": bool(np.array_equal(one_sgd_step(global_clipnorm=5), manual))}
+    assert check_clip_prediction(answer).ok
+    assert check_clip_prediction(_solution_module().prediction).ok

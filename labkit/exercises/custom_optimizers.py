@@ -1,32 +1,77 @@
-r"""Exercise checks for notebooks/08_custom_optimizers.ipynb: write AMSGrad on labkit's hooks.
+r"""Exercise checks for notebooks/08_custom_optimizers.ipynb.
 
-The exercise: subclass ``labkit.train.Optimizer``, create the slots ``"m"``, ``"v"`` and
-``"vhat"`` in ``_create_slots`` and write the update rule in ``_update_rule``. AMSGrad is Adam
-whose second moment never decreases (Reddi, Kale & Kumar, "On the Convergence of Adam and
-Beyond", ICLR 2018), written in the same "epsilon hat" form as ``labkit.train.AdamOptimizer``:
+Two exercises:
+
+1. **Predict** which of Keras's ``clipnorm=5`` and ``global_clipnorm=5`` reproduces the text's
+   recipe (``tf.clip_by_norm(g, 5)`` on each gradient): :func:`check_clip_prediction`.
+2. **Write AMSGrad the Keras 3 way**: a ``keras.optimizers.Optimizer`` subclass with ``build()``
+   (three state variables per weight: ``m``, ``v``, ``vhat``) and ``update_step()``. AMSGrad is
+   Adam whose second moment may never decrease (Reddi, Kale & Kumar, "On the Convergence of
+   Adam and Beyond", ICLR 2018), in the form Keras's own ``Adam(amsgrad=True)`` uses
+   (``keras/src/optimizers/adam.py``, ``update_step``):
 
 $$m_t = m_{t-1} + (g_t - m_{t-1})(1-\beta_1),\qquad v_t = v_{t-1} + (g_t^2 - v_{t-1})(1-\beta_2)$$
 $$\hat v_t = \max(\hat v_{t-1}, v_t),\qquad
-  \eta_t = \eta\,\sqrt{1-\beta_2^t}/(1-\beta_1^t),\qquad
-  \theta_t = \theta_{t-1} - \eta_t\, m_t / (\sqrt{\hat v_t} + \hat\epsilon)$$
+  \alpha_t = \eta\,\sqrt{1-\beta_2^t}/(1-\beta_1^t),\qquad
+  \theta_t = \theta_{t-1} - \alpha_t\, m_t / (\sqrt{\hat v_t} + \epsilon)$$
 
-(this is also Keras's ``Adam(amsgrad=True)``). :func:`check_amsgrad` runs the learner's class
-on a scripted gradient sequence, dense and sparse, compares every step with the NumPy
-reference :func:`amsgrad_reference`, and recognises the usual mistakes.
+with $t$ = ``optimizer.iterations + 1``. :func:`check_amsgrad` runs the learner's class on a
+scripted gradient sequence, compares every step with the NumPy reference
+:func:`amsgrad_reference`, and recognises the usual mistakes by running the reference with
+that mistake built in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from labkit.exercises.feedback import Feedback, hint, passed
 
-__all__ = ["EXERCISE_GRADIENTS", "amsgrad_reference", "check_amsgrad"]
+__all__ = ["EXERCISE_GRADIENTS", "amsgrad_reference", "check_amsgrad", "check_clip_prediction"]
 
-_HYPER = {"learning_rate": 0.1, "beta1": 0.9, "beta2": 0.99, "epsilon": 1e-3}
+# ------------------------------------------------------------------ clipnorm vs global_clipnorm
+
+CLIP_ANSWER = {"clipnorm": True, "global_clipnorm": False}
+
+
+def check_clip_prediction(prediction: Any) -> Feedback:
+    """Check ``{"clipnorm": bool, "global_clipnorm": bool}``: which equals the text's clipping loop.
+
+    Introduced in notebooks/08_custom_optimizers.ipynb. ``True`` means "gives the same updates as
+    ``tf.clip_by_norm(g, 5)`` applied to each gradient".
+    """
+    if prediction is None:
+        return hint("fill in your prediction first: prediction = {'clipnorm': True or False, "
+                    "'global_clipnorm': True or False}")
+    if not isinstance(prediction, dict) or set(prediction) != set(CLIP_ANSWER):
+        return hint("the prediction must be a dict with exactly the keys 'clipnorm' and "
+                    f"'global_clipnorm'. Received: {prediction!r}")
+    missing = [k for k in CLIP_ANSWER if prediction[k] is None]
+    if missing:
+        return hint(f"fill in True or False for {', '.join(repr(k) for k in missing)}.")
+    if not all(isinstance(prediction[k], (bool, np.bool_)) for k in CLIP_ANSWER):
+        return hint(f"answer with True or False. Received: {prediction!r}")
+    problems = []
+    if not prediction["clipnorm"]:
+        problems.append("clipnorm does reproduce the loop: it clips the gradient of each variable "
+                        "by that gradient's own norm, which is exactly tf.clip_by_norm(g, 5) per "
+                        "gradient (on the TensorFlow backend it calls tf.clip_by_norm).")
+    if prediction["global_clipnorm"]:
+        problems.append("global_clipnorm does not: it rescales all gradients by one common factor, "
+                        "5 / (norm of all gradients together), like tf.clip_by_global_norm. A "
+                        "gradient already shorter than 5 is still shrunk when the others are long.")
+    if problems:
+        return hint(" ".join(problems))
+    return passed("clipnorm=5 clips each gradient on its own (the text's loop); global_clipnorm=5 "
+                  "scales them all by one factor, so it keeps the update's direction but differs.")
+
+
+# ------------------------------------------------------------------ AMSGrad, the Keras way
+
+_HYPER = {"learning_rate": 0.1, "beta_1": 0.9, "beta_2": 0.99, "epsilon": 1e-3}
 _VAR0 = np.array([1.0, -2.0, 0.5], np.float32)
 # Big gradients first, then small ones: v falls below its running maximum, so AMSGrad and
 # Adam part ways at step 3 (the check could not pass with plain Adam).
@@ -37,17 +82,19 @@ _RTOL, _ATOL = 2e-5, 1e-6
 
 
 def amsgrad_reference(grads: Sequence[np.ndarray], var0: np.ndarray, learning_rate: float = 0.1,
-                      beta1: float = 0.9, beta2: float = 0.99, epsilon: float = 1e-3,
+                      beta_1: float = 0.9, beta_2: float = 0.99, epsilon: float = 1e-3,
                       *, use_max: bool = True, bias_correction: bool = True,
-                      max_of: str = "v", eps_inside: bool = False) -> list[dict[str, np.ndarray]]:
+                      max_of: str = "v", eps_inside: bool = False, first_t: int = 1,
+                      paper_form: bool = False, sign: float = -1.0) -> list[dict[str, np.ndarray]]:
     """AMSGrad in NumPy (float64): the state after each step (introduced in notebooks/08_custom_optimizers.ipynb).
 
     Args:
         grads: one gradient array per step.
         var0: the starting value.
-        learning_rate, beta1, beta2, epsilon: the hyperparameters.
-        use_max, bias_correction, max_of, eps_inside: switches that reproduce common mistakes
-            (the check uses them to give specific hints); the defaults are the right rule.
+        learning_rate, beta_1, beta_2, epsilon: the hyperparameters (Keras's names).
+        use_max, bias_correction, max_of, eps_inside, first_t, paper_form, sign: switches that
+            reproduce common mistakes (the check uses them to give specific hints); the
+            defaults are the right rule, the one Keras's ``Adam(amsgrad=True)`` follows.
 
     Returns:
         One dict per step with keys "var", "m", "v", "vhat".
@@ -55,167 +102,135 @@ def amsgrad_reference(grads: Sequence[np.ndarray], var0: np.ndarray, learning_ra
     var = np.asarray(var0, np.float64).copy()
     m, v, vhat = np.zeros_like(var), np.zeros_like(var), np.zeros_like(var)
     out = []
-    for t, g in enumerate(grads, start=1):
-        g = np.asarray(g, np.float64)
-        m = m + (g - m) * (1 - beta1)
-        v = v + (g * g - v) * (1 - beta2)
-        if use_max:
-            vhat = np.maximum(vhat, v if max_of == "v" else g * g)
-        else:
-            vhat = v
-        alpha = learning_rate * np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t) if bias_correction else learning_rate
-        denom = np.sqrt(vhat + epsilon) if eps_inside else np.sqrt(vhat) + epsilon
-        var = var - alpha * m / denom
-        out.append({"var": var.copy(), "m": m.copy(), "v": v.copy(), "vhat": vhat.copy()})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for t, g in enumerate(grads, start=first_t):
+            g = np.asarray(g, np.float64)
+            m = m + (g - m) * (1 - beta_1)
+            v = v + (g * g - v) * (1 - beta_2)
+            vhat = (np.maximum(vhat, v if max_of == "v" else g * g)) if use_max else v
+            if paper_form:  # Algorithm 1: bias-corrected moments, epsilon added to sqrt(v_hat)
+                step = learning_rate * (m / (1 - beta_1 ** t)) / (np.sqrt(vhat / (1 - beta_2 ** t)) + epsilon)
+            else:
+                alpha = (learning_rate * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+                         if bias_correction else learning_rate)
+                denom = np.sqrt(vhat + epsilon) if eps_inside else np.sqrt(vhat) + epsilon
+                step = alpha * m / denom
+            var = var + sign * step
+            out.append({"var": var.copy(), "m": m.copy(), "v": v.copy(), "vhat": vhat.copy()})
     return out
 
 
 _MISTAKES: list[tuple[dict[str, Any], str]] = [
     ({"use_max": False},
-     "your steps equal plain Adam's: the denominator must use vhat = tf.maximum(slots['vhat'], v), "
-     "the running maximum of v, and that vhat must be returned in the slot dict."),
+     "your steps equal plain Adam's: divide by sqrt(vhat) where vhat is the running maximum, "
+     "self.assign(vhat, tf.maximum(vhat, v)) after updating v (and create vhat in build)."),
     ({"max_of": "g2"},
      "you take the maximum of g**2; AMSGrad takes the maximum of the *averaged* second moment v "
-     "(vhat = tf.maximum(slots['vhat'], v) after updating v)."),
+     "(self.assign(vhat, tf.maximum(vhat, v)) after updating v)."),
     ({"bias_correction": False},
-     "no bias correction: the step size must be learning_rate * sqrt(1 - beta2**t) / (1 - beta1**t) "
-     "with t = self._hyper('t', dt) (the scaffold's _prepare puts t = iterations + 1 there)."),
+     "no bias correction: the step size must be learning_rate * sqrt(1 - beta_2**t) / "
+     "(1 - beta_1**t) with t = self.iterations + 1."),
+    ({"first_t": 0},
+     "t starts at 0, so at the first step 1 - beta_1**t is 0 and the step is nan: use "
+     "t = tf.cast(self.iterations + 1, variable.dtype) (iterations is 0 during the first step)."),
+    ({"first_t": 2},
+     "t is one too large: self.iterations is 0 during the first update_step, so "
+     "t = self.iterations + 1, not + 2."),
     ({"eps_inside": True},
-     "epsilon is inside the square root; labkit (like TF1's Adam) divides by sqrt(vhat) + epsilon."),
+     "epsilon is inside the square root; Keras (like TF1) divides by sqrt(vhat) + epsilon."),
+    ({"paper_form": True},
+     "you used the paper's Algorithm 1 (bias-corrected m and vhat, then + epsilon); Keras folds "
+     "both corrections into the step size instead: alpha = learning_rate * sqrt(1 - beta_2**t) / "
+     "(1 - beta_1**t), then alpha * m / (sqrt(vhat) + epsilon). With epsilon = 1e-3 the two differ."),
+    ({"sign": 1.0},
+     "the variable moves uphill: subtract the step (self.assign_sub(variable, ...)), do not add it."),
 ]
 
 
-def _run(cls: Callable[..., Any], sparse: bool, opt: Any = None) -> tuple[list[dict[str, np.ndarray]], Any]:
+def _run(opt: Any) -> list[np.ndarray]:
     import tensorflow as tf
 
-    opt = cls(**_HYPER) if opt is None else opt
-    rows = 5 if sparse else 1
-    start = np.tile(_VAR0, (rows, 1)) if sparse else _VAR0.copy()
-    var = tf.Variable(start, name="exercise_var")
-    states = []
-    for step, g in enumerate(EXERCISE_GRADIENTS):
-        if sparse and step == 0:  # first a dense step on every row, so every slot is non-zero
-            grad = tf.constant(np.tile(g, (rows, 1)))
-        elif sparse:  # then touch rows 1 and 3 only
-            grad = tf.IndexedSlices(tf.constant(np.stack([g, g])), tf.constant([1, 3]),
-                                    tf.constant([rows, 3]))
-        else:
-            grad = tf.constant(g)
-        opt.apply_gradients([(grad, var)])
-        state = {"var": var.numpy().copy()}
-        for name in ("m", "v", "vhat"):
-            slot = opt.get_slot(var, name)
-            state[name] = None if slot is None else slot.numpy().copy()
-        states.append(state)
-    return states, opt
+    var = tf.Variable(_VAR0.copy(), name="exercise_var")
+    values = []
+    for g in EXERCISE_GRADIENTS:
+        opt.apply_gradients([(tf.constant(g), var)])
+        values.append(var.numpy().copy())
+    return values
 
 
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    return a is not None and a.shape == b.shape and bool(np.allclose(a, b, rtol=_RTOL, atol=_ATOL))
-
-
-def _first_bad_step(states: list[dict[str, np.ndarray]], ref: list[dict[str, np.ndarray]],
-                    key: str = "var", rows: Any = slice(None)) -> int | None:
-    for t, (s, r) in enumerate(zip(states, ref, strict=True)):
-        got = s[key] if s[key] is None else s[key][rows]
-        if got is None or not _close(got, r[key]):
+def _first_bad_step(values: list[np.ndarray], ref: list[dict[str, np.ndarray]]) -> int | None:
+    for t, (got, r) in enumerate(zip(values, ref, strict=True)):
+        want = r["var"]
+        if not (got.shape == want.shape
+                and bool(np.allclose(got, want, rtol=_RTOL, atol=_ATOL, equal_nan=True))):
             return t
     return None
 
 
 def check_amsgrad(optimizer_class: Any) -> Feedback:
-    """Check the learner's AMSGrad class (introduced in notebooks/08_custom_optimizers.ipynb).
+    """Check the learner's Keras AMSGrad class (introduced in notebooks/08_custom_optimizers.ipynb).
 
-    The class is built as ``optimizer_class(learning_rate=0.1, beta1=0.9, beta2=0.99,
-    epsilon=1e-3)`` and run for six steps of :data:`EXERCISE_GRADIENTS`, once with dense
-    gradients, once on a 5-row variable with one dense step and then ``tf.IndexedSlices``
-    touching rows 1 and 3 (which ``labkit.train.Optimizer`` turns into ``_update_rule`` on the
-    gathered rows; the other rows must not move); every step's variable and slots are compared
-    with :func:`amsgrad_reference`.
+    The class is built as ``optimizer_class(learning_rate=0.1, beta_1=0.9, beta_2=0.99,
+    epsilon=1e-3)``, run for six ``apply_gradients`` steps of :data:`EXERCISE_GRADIENTS` on a
+    3-element variable, and every step's value is compared with :func:`amsgrad_reference`.
 
     Raises:
-        TypeError: ``optimizer_class`` is not a class.
+        TypeError: ``optimizer_class`` is an instance, not a class.
     """
-    from labkit.train import Optimizer
+    import keras
 
     if optimizer_class is None:
-        return hint("define your class AMSGradOptimizer(labkit.train.Optimizer) and pass it "
+        return hint("define your class AMSGrad(keras.optimizers.Optimizer) and pass it "
                     "(the class, not an instance) to check_amsgrad.")
     if not isinstance(optimizer_class, type):
-        raise TypeError("`optimizer_class` must be a class (pass AMSGradOptimizer, not "
-                        f"AMSGradOptimizer()). Received: optimizer_class={optimizer_class!r}")
-    if not issubclass(optimizer_class, Optimizer):
-        return hint(f"{optimizer_class.__name__} must subclass labkit.train.Optimizer, so that "
-                    "apply_gradients calls your hooks.")
+        raise TypeError("`optimizer_class` must be a class (pass AMSGrad, not AMSGrad()). "
+                        f"Received: optimizer_class={optimizer_class!r}")
+    if not issubclass(optimizer_class, keras.optimizers.Optimizer):
+        return hint(f"{optimizer_class.__name__} must subclass keras.optimizers.Optimizer, so that "
+                    "apply_gradients calls your build() and update_step().")
+    if issubclass(optimizer_class, keras.optimizers.Adam):
+        return hint("write AMSGrad on keras.optimizers.Optimizer itself, not as a subclass of "
+                    "Adam: the exercise is to write build() and update_step().")
     try:
         opt = optimizer_class(**_HYPER)
     except Exception as err:  # the learner's code may fail in any way: report it as a hint
-        return hint(f"{optimizer_class.__name__}(learning_rate=0.1, beta1=0.9, beta2=0.99, "
-                    f"epsilon=1e-3) failed with {type(err).__name__}: {err}")
-    error = None
+        return hint(f"{optimizer_class.__name__}(learning_rate=0.1, beta_1=0.9, beta_2=0.99, "
+                    f"epsilon=1e-3) failed with {type(err).__name__}: {err}. __init__ must accept "
+                    "these four and pass learning_rate (and **kwargs) to super().__init__.")
     try:
-        states, opt = _run(optimizer_class, sparse=False, opt=opt)
+        values = _run(opt)
     except NotImplementedError as err:
-        return hint(f"a hook is still missing: {err}. Write _update_rule(grad, var, slots) "
-                    "returning (new_var, {'m': ..., 'v': ..., 'vhat': ...}).")
+        return hint(f"not written yet ({err}): fill in build() and update_step().")
+    except KeyError as err:
+        return hint(f"KeyError {err} while looking up a variable: call super().build(var_list) first "
+                    "in build(), so that self._get_variable_index(variable) knows every variable.")
     except Exception as err:  # the learner's code may fail in any way: report it as a hint
-        error = f"{type(err).__name__}: {str(err).strip().splitlines()[-1]}"
-    names = opt.get_slot_names()
-    if names != ["m", "v", "vhat"]:
-        return hint(f"get_slot_names() returned {names}; _create_slots must create the slots "
-                    "'m', 'v' and 'vhat' with self._zeros_slot(v, name) for every variable.")
-    if error is not None:
-        return hint(f"one dense step failed with {error}")
-    if np.array_equal(states[0]["var"], _VAR0):
-        return hint("the variable did not change after one step: _update_rule must return the "
-                    "new value of the variable (var - step), not the step or the old value.")
+        if "Unknown variable" in str(err):
+            return hint("Keras does not know the variable: call super().build(var_list) first in "
+                        "build(); it records every variable so that apply_gradients and "
+                        "self._get_variable_index(variable) find it.")
+        last = str(err).strip().splitlines()[-1] if str(err).strip() else ""
+        return hint(f"apply_gradients failed with {type(err).__name__}: {last}")
+    state = len(opt.variables) - 2  # the base class adds `iteration` and `learning_rate`
+    if np.array_equal(values[0], _VAR0):
+        return hint("the variable did not change after one step: update_step must change it "
+                    "with self.assign_sub(variable, alpha * m / (sqrt(vhat) + epsilon)).")
     ref = amsgrad_reference(EXERCISE_GRADIENTS, _VAR0, **_HYPER)
-    advice = {
-        "m": "m = m + (g - m) * (1 - beta1), returned in the slot dict as 'm'.",
-        "v": "v = v + (g*g - v) * (1 - beta2), returned in the slot dict as 'v'.",
-        "vhat": "vhat = tf.maximum(slots['vhat'], v) (the maximum of the *updated* v), returned "
-                "in the slot dict as 'vhat' -- otherwise it stays 0 for ever.",
-    }
-    for key in ("m", "v", "vhat"):
-        t = _first_bad_step(states, ref, key)
-        if t is not None and key == "vhat":
-            for switches, message in _MISTAKES[:2]:
-                wrong = amsgrad_reference(EXERCISE_GRADIENTS, _VAR0, **_HYPER, **switches)
-                if _first_bad_step(states, wrong, "vhat") is None:
-                    return hint(message)
-        if t is not None:
-            got = states[t][key]
-            return hint(f"slot '{key}' differs at step {t + 1}: expected "
-                        f"{np.round(ref[t][key], 5).tolist()}, got "
-                        f"{None if got is None else np.round(got, 5).tolist()}. {advice[key]}")
-    t = _first_bad_step(states, ref, "var")
-    if t is not None:
-        for switches, message in _MISTAKES:
-            wrong = amsgrad_reference(EXERCISE_GRADIENTS, _VAR0, **_HYPER, **switches)
-            if _first_bad_step(states, wrong, "var") is None:
-                return hint(message)
-        return hint(f"the variable differs from AMSGrad at step {t + 1}: expected "
-                    f"{np.round(ref[t]['var'], 5).tolist()}, got "
-                    f"{np.round(states[t]['var'], 5).tolist()}.")
-    try:
-        sparse_states, _ = _run(optimizer_class, sparse=True)
-    except Exception as err:
-        return hint(f"dense steps are right, but a sparse (tf.IndexedSlices) step failed with "
-                    f"{type(err).__name__}: {err}. If you overrode _apply_sparse, remove it: the "
-                    "base class applies _update_rule to the touched rows.")
-    # duplicate rows are summed by the base class before _update_rule: rows 1 and 3 each get g
-    for row in (1, 3):
-        t = _first_bad_step(sparse_states, ref, "var", rows=row)
-        if t is not None:
-            return hint(f"dense steps are right, but with a sparse gradient row {row} differs at "
-                        f"step {t + 1}: expected {np.round(ref[t]['var'], 5).tolist()}, got "
-                        f"{np.round(sparse_states[t]['var'][row], 5).tolist()}.")
-    untouched = [r for r in (0, 2, 4)
-                 if not np.array_equal(sparse_states[-1]["var"][r], sparse_states[0]["var"][r])]
-    if untouched:
-        return hint(f"rows {untouched} received no gradient after step 1 but kept moving: a "
-                    "sparse update must touch only the rows in grad.indices (TF1's SparseApply "
-                    "semantics; the base class's _apply_sparse does that with _update_rule).")
-    return passed("six dense and six sparse steps match the NumPy AMSGrad reference; after step 3 "
-                  "vhat stays at its maximum while v decays, which is what makes AMSGrad's step "
-                  "sizes non-increasing.")
+    t = _first_bad_step(values, ref)
+    if t is None:
+        if state != 3:
+            return hint(f"the steps are right, but build() created {state} state variables per "
+                        "weight; AMSGrad needs exactly three: m, v and vhat.")
+        return passed("six steps match the AMSGrad reference; after step 3 vhat stays at its "
+                      "maximum while v decays, which is what keeps AMSGrad's steps from growing.")
+    for switches, message in _MISTAKES:
+        wrong = amsgrad_reference(EXERCISE_GRADIENTS, _VAR0, **_HYPER, **switches)
+        if _first_bad_step(values, wrong) is None:
+            if switches.get("use_max") is False and state < 3:
+                message += f" (build() created {state} state variables per weight; you need m, v, vhat.)"
+            return hint(message)
+    if not np.all(np.isfinite(values[t])):
+        return hint(f"the variable became {values[t].tolist()} at step {t + 1}: look for a division "
+                    "by zero (t must start at 1) or a square root of a negative number.")
+    return hint(f"the variable differs from AMSGrad at step {t + 1}: expected "
+                f"{np.round(ref[t]['var'], 5).tolist()}, got {np.round(values[t], 5).tolist()}.")

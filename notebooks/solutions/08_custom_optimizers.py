@@ -1,40 +1,40 @@
-"""Instructors' solution to the AMSGrad exercise of notebooks/08_custom_optimizers.ipynb.
+"""Instructors' solutions to the exercises of notebooks/08_custom_optimizers.ipynb.
 
-Paste the class into the exercise cell, or run: ``check_amsgrad(AMSGradOptimizer)``.
+Paste the class into the exercise cell, or run: ``check_amsgrad(AMSGrad)``.
 """
 
+import keras
 import tensorflow as tf
 
-import labkit.train
+# Exercise 1: which Keras argument reproduces the text's loop of tf.clip_by_norm(g, 5)?
+prediction = {"clipnorm": True, "global_clipnorm": False}
 
 
-class AMSGradOptimizer(labkit.train.Optimizer):
-    """Adam whose second moment never decreases (Reddi et al., 2018), on labkit's hooks."""
+# Exercise 2: AMSGrad the Keras 3 way.
+class AMSGrad(keras.optimizers.Optimizer):
+    """Adam whose second moment never decreases (Reddi et al., 2018), as a Keras 3 optimizer."""
 
-    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
-                 use_locking=False, name="AMSGrad"):
-        super().__init__(use_locking, name)
-        self._set_hyper("learning_rate", learning_rate)
-        self._set_hyper("beta1", beta1)
-        self._set_hyper("beta2", beta2)
-        self._set_hyper("epsilon", epsilon)
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 name="amsgrad", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
-    def _prepare(self):
-        super()._prepare()
-        self._hyper_t["t"] = tf.cast(self.iterations + 1, tf.float32)  # step number, from 1
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self.m = [self.add_variable_from_reference(v, "m") for v in var_list]
+        self.v = [self.add_variable_from_reference(v, "v") for v in var_list]
+        self.vhat = [self.add_variable_from_reference(v, "vhat") for v in var_list]
 
-    def _create_slots(self, var_list):
-        for v in var_list:
-            self._zeros_slot(v, "m")
-            self._zeros_slot(v, "v")
-            self._zeros_slot(v, "vhat")
-
-    def _update_rule(self, grad, var, slots):
-        dt = var.dtype
-        lr, eps = self._hyper("learning_rate", dt), self._hyper("epsilon", dt)
-        b1, b2, t = self._hyper("beta1", dt), self._hyper("beta2", dt), self._hyper("t", dt)
-        m = slots["m"] + (grad - slots["m"]) * (1 - b1)
-        v = slots["v"] + (tf.square(grad) - slots["v"]) * (1 - b2)
-        vhat = tf.maximum(slots["vhat"], v)
-        alpha = lr * tf.sqrt(1 - tf.pow(b2, t)) / (1 - tf.pow(b1, t))
-        return var - alpha * m / (tf.sqrt(vhat) + eps), {"m": m, "v": v, "vhat": vhat}
+    def update_step(self, gradient, variable, learning_rate):
+        i = self._get_variable_index(variable)
+        m, v, vhat = self.m[i], self.v[i], self.vhat[i]
+        lr = tf.cast(learning_rate, variable.dtype)
+        g = tf.cast(gradient, variable.dtype)
+        t = tf.cast(self.iterations + 1, variable.dtype)
+        self.assign(m, m + (g - m) * (1 - self.beta_1))
+        self.assign(v, v + (tf.square(g) - v) * (1 - self.beta_2))
+        self.assign(vhat, tf.maximum(vhat, v))
+        alpha = lr * tf.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        self.assign_sub(variable, alpha * m / (tf.sqrt(vhat) + self.epsilon))
