@@ -11,7 +11,7 @@ TEST_WORKERS ?= 2
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.labkit-installed
 
-.PHONY: setup lab test lint notebooks-clean doctor reset bench classroom clean-venv
+.PHONY: setup lab test check lint notebooks-clean doctor reset bench classroom clean-venv
 
 setup:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "TF Training Lab needs Python >= 3.10, found " + sys.version.split()[0])'
@@ -43,6 +43,14 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check labkit tests benchmarks
+
+# The inner loop: lint, types, docstring examples and the unit tests (no notebooks, no browser,
+# no multi-process kill tests). make test runs all of it and more.
+check: setup
+	$(BIN)/ruff check labkit tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -q -p no:cacheprovider -o addopts="" \
+	  -m "not browser and not slow" --doctest-modules labkit/train tests
 
 notebooks-clean: setup
 	$(BIN)/python -m labkit.notebooks clean notebooks

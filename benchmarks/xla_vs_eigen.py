@@ -41,7 +41,8 @@ import tensorflow as tf  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from optimizers import median_ratio, time_steps  # noqa: E402
 
-from labkit.train.optimizer import _flat_caller, add_square  # noqa: E402
+from labkit._tf_private import flat_caller as _flat_caller  # noqa: E402
+from labkit.train.streamed import add_square  # noqa: E402
 
 
 def _compiled(fn, g: tf.Tensor):

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+TMP_MARK = ".tmp-"  # in the names of a save's files until they are renamed into place
 
 
 class CheckpointError(ValueError):
@@ -95,6 +96,85 @@ def checkpoint_size(path: str) -> int:
     return sum(os.path.getsize(f) for f in checkpoint_files(path) if os.path.exists(f))
 
 
+def _is_temp(path: str) -> bool:
+    return TMP_MARK in os.path.basename(path)
+
+
+def _step_of(prefix: str) -> int | None:
+    m = re.search(r"-(\d+)$", prefix)
+    return int(m.group(1)) if m else None
+
+
+def _quick_ok(prefix: str) -> bool:
+    """True when the prefix's index exists, parses and its data shards are present."""
+    index = prefix + ".index"
+    if _is_temp(prefix) or not os.path.isfile(index):
+        return False
+    try:
+        import tensorflow as tf
+
+        tf.train.load_checkpoint(prefix)
+    except Exception:  # any failure means "not usable"
+        return False
+    return True
+
+
+def list_checkpoints(checkpoint_dir: str, latest_filename: str | None = None) -> list[str]:
+    """All checkpoint prefixes in a folder, oldest first (temporary files excluded).
+
+    Order: the ``checkpoint`` state file's list (oldest to newest, its latest last), then any
+    other ``*.index`` in the folder that the state file does not list, by step number / mtime.
+    Introduced in notebooks/09_saver.ipynb.
+    """
+    if not isinstance(checkpoint_dir, (str, os.PathLike)):
+        raise TypeError(
+            f"`checkpoint_dir` must be a path. Received: checkpoint_dir={checkpoint_dir!r}"
+        )
+    checkpoint_dir = os.fspath(checkpoint_dir)
+    if not os.path.isdir(checkpoint_dir):
+        return []
+    import tensorflow as tf
+
+    listed: list[str] = []
+    try:
+        state = tf.train.get_checkpoint_state(checkpoint_dir, latest_filename)
+    except Exception:  # an unreadable state file is ignored, the folder is scanned
+        state = None
+    if state is not None:
+        for p in [*state.all_model_checkpoint_paths, state.model_checkpoint_path]:
+            if not p:
+                continue
+            full = p if os.path.isabs(p) else os.path.join(checkpoint_dir, p)
+            if full in listed:
+                listed.remove(full)
+            listed.append(full)
+    others = [
+        f[: -len(".index")]
+        for f in glob.glob(os.path.join(glob.escape(checkpoint_dir), "*.index"))
+        if not _is_temp(f)
+    ]
+    others = [p for p in others if p not in listed]
+
+    def order(p: str) -> tuple[int, float]:
+        step = _step_of(p)
+        return (step if step is not None else -1, os.path.getmtime(p + ".index"))
+
+    return sorted(others, key=order) + listed
+
+
+def latest_checkpoint(checkpoint_dir: str, latest_filename: str | None = None) -> str | None:
+    """The newest complete checkpoint prefix in a folder, or None.
+
+    Like ``tf.train.latest_checkpoint`` but never reports a checkpoint whose index is missing
+    or unreadable or whose data shards are gone (it falls back to the next newest one), and
+    never a temporary file of an interrupted save. Introduced in notebooks/09_saver.ipynb.
+    """
+    for prefix in reversed(list_checkpoints(checkpoint_dir, latest_filename)):
+        if _quick_ok(prefix):
+            return prefix
+    return None
+
+
 def _open_reader(path: str):
     import tensorflow as tf
 
@@ -154,8 +234,10 @@ def expected_entries(root: Any) -> dict[str, tuple[tuple[int, ...] | None, str |
     """
     import tensorflow as tf
 
+    from labkit._tf_private import checkpoint_keys
+
     ckpt = root if isinstance(root, tf.train.Checkpoint) else tf.train.Checkpoint(root=root)
-    serialized = ckpt._saver._gather_serialized_tensors(None)[0]  # TF-internal, stable since 2.9
+    serialized = checkpoint_keys(ckpt)
     out: dict[str, tuple[tuple[int, ...] | None, str | None]] = {}
     for trackable, tensors in serialized.items():
         for key in tensors:
@@ -265,13 +347,8 @@ def restore_newest_good(saver: Any, path: str, log: Callable[[str], None] | None
     """
     import tensorflow as tf
 
-    from labkit.train.saver import Saver, list_checkpoints
-
-    if isinstance(saver, Saver):
-        ckpt = saver.checkpoint
-    elif isinstance(saver, tf.train.Checkpoint):
-        ckpt = saver
-    else:
+    ckpt = getattr(saver, "checkpoint", saver)  # a labkit Saver holds a tf.train.Checkpoint
+    if not isinstance(ckpt, tf.train.Checkpoint):
         raise TypeError(
             f"`saver` must be a labkit.train.Saver or tf.train.Checkpoint. Received: {type(saver).__name__}"
         )

@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from labkit.registry import SHORT_NAMES, short_name
+
 __all__ = [
     "OPTIMIZERS",
     "DEFAULT_LEARNING_RATES",
@@ -33,11 +35,8 @@ __all__ = [
     "main",
 ]
 
-#: The ten labkit optimizers by short name (the ``--optimizer`` values).
-OPTIMIZERS: tuple[str, ...] = (
-    "GradientDescent", "Momentum", "Adagrad", "AdagradDA", "Adadelta", "RMSProp", "Adam",
-    "Ftrl", "ProximalGradientDescent", "ProximalAdagrad",
-)
+#: The ten labkit optimizers by short name (the ``--optimizer`` values), in the seed's order.
+OPTIMIZERS: tuple[str, ...] = SHORT_NAMES
 
 #: Learning rates that train the digits MLP in a few hundred steps. ``None`` keeps the
 #: optimizer's TF1 default (Adam's 0.001); TF1 made ``learning_rate`` a required argument of
@@ -53,7 +52,7 @@ def _canonical(name: Any) -> str:
     if not isinstance(name, str):
         raise TypeError(f"`optimizer` must be a string, one of {', '.join(OPTIMIZERS)}. "
                         f"Received: optimizer={name!r}")
-    short = name[: -len("Optimizer")] if name.endswith("Optimizer") else name
+    short = short_name(name)
     for known in OPTIMIZERS:
         if short.lower() == known.lower():
             return known
@@ -91,7 +90,7 @@ def make_optimizer(name: str, learning_rate: float | None = None, global_step: A
 
             global_step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
         kwargs["global_step"] = global_step
-    return getattr(lt, f"{short}Optimizer")(**kwargs)
+    return lt.OPTIMIZERS[f"{short}Optimizer"](**kwargs)
 
 
 @dataclass

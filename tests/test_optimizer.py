@@ -336,7 +336,7 @@ def test_learning_rate_callable_is_called_every_step_without_retracing():
     lr["value"] = 0.5
     opt.apply_gradients([(tf.constant(1.0), w)])
     assert float(w.numpy()) == pytest.approx(1.0 - 0.1 - 0.5)
-    assert opt._trace_count == 1  # one compiled step, the callable's value is an argument
+    assert opt._engine.trace_count == 1  # one compiled step, the callable's value is an argument
 
 
 def test_schedule_of_global_step():
@@ -524,7 +524,7 @@ def test_xla_vs_eigen_benchmark_quick_runs_and_prints_its_ratios():
 
 
 def _compiled_jit_flags(opt):
-    return sorted(step.jit for step in opt._compiled.values())
+    return sorted(step.jit for step in opt._engine.compiled.values())
 
 
 def test_auto_jit_compiles_only_large_dense_steps():
@@ -564,7 +564,7 @@ def test_fast_path_does_not_read_whole_table_for_a_sparse_update():
     opt = lt.GradientDescentOptimizer(0.1)
     table = tf.Variable(tf.zeros([100, 3]))
     opt.apply_gradients([(tf.IndexedSlices(tf.ones([2, 3]), tf.constant([1, 2])), table)])
-    (step,) = opt._compiled.values()
+    (step,) = opt._engine.compiled.values()
     reads = [n for n in step.fn.graph.as_graph_def().node if n.op == "ReadVariableOp"]
     # only the step counter is read (the schedule input); never the 100 x 3 table
     assert len(reads) == 1
@@ -619,69 +619,7 @@ def test_ftrl_callable_l2_and_beta_are_called_every_step_without_retracing():
     opt_a.apply_gradients([(g, w_a)])
     opt_b.apply_gradients([(g, w_b)])
     assert np.all(np.abs(w_a.numpy()) < np.abs(w_b.numpy()))  # the new l2 shrank the weights
-    assert opt_a._trace_count == 1
-
-
-def test_flat_caller_runs_the_step_and_falls_back_to_the_public_call():
-    """The eager step is called through the context by name; anything without that entry
-    point (a future TensorFlow, a stand-in) is called through ``_call_flat`` or publicly."""
-    import gc
-
-    from labkit.train.optimizer import _flat_caller
-
-    v = tf.Variable(1.0)
-
-    def body(g):
-        v.assign_add(g, read_value=False)
-
-    cf = tf.function(body, autograph=False).get_concrete_function(tf.TensorSpec([], tf.float32))
-    call = _flat_caller(cf)
-    del cf  # the caller alone must keep the function registered
-    gc.collect()
-    call([tf.constant(2.0)])
-    assert v.numpy() == 3.0
-
-    class PublicOnly:  # no name, no outputs, no _call_flat
-        captured_inputs = ()
-
-        def __init__(self):
-            self.calls = []
-
-        def __call__(self, *flat):
-            self.calls.append(flat)
-
-    stand_in = PublicOnly()
-    _flat_caller(stand_in)([tf.constant(1.0)])
-    assert len(stand_in.calls) == 1 and float(stand_in.calls[0][0]) == 1.0
-
-
-# ----------------------------------------------------------------------------- add_square
-def test_add_square_is_exactly_n_plus_g_squared_and_its_factor_is_a_step_input():
-    from labkit.train.optimizer import add_square
-
-    for dtype in (tf.float16, tf.float32, tf.float64):
-        n = tf.constant([0.1, 0.0, 2.5, 1e-3, np.inf, 1.0, 1.0], dtype)
-        g = tf.constant([0.5, -0.0, -3.0, 1e-2, 1.0, np.nan, -np.inf], dtype)
-        expected = n.numpy() + g.numpy() * g.numpy()
-        np.testing.assert_array_equal(add_square(n, g).numpy(), expected)
-
-    # Inside a traced step the factor 1 is a captured input, not a constant XLA could fold
-    # away (folding it would send the fusion back to the slow emitter).
-    fn = tf.function(add_square).get_concrete_function(tf.TensorSpec([3]), tf.TensorSpec([3]))
-    assert any(t.dtype == tf.float32 and t.shape == [] and float(t.numpy()) == 1.0
-               for t in fn.captured_inputs)
-    with tf.Graph().as_default():  # TF1-style graphs get a tensor of their own graph
-        out = add_square(tf.constant([1.0]), tf.constant([2.0]))
-        assert out.graph is tf.compat.v1.get_default_graph()
-
-
-def test_times_runtime_one_is_exact():
-    from labkit.train.optimizer import times_runtime_one
-
-    for dtype in (tf.float16, tf.float32, tf.float64):
-        x = tf.constant([0.1, 0.0, -0.0, -2.5, 1e-30, np.inf, -np.inf, np.nan], dtype)
-        np.testing.assert_array_equal(times_runtime_one(x).numpy(), x.numpy())
-        assert np.signbit(times_runtime_one(x).numpy()[2])  # -0 stays -0
+    assert opt_a._engine.trace_count == 1
 
 
 # Run in a subprocess: XLA reads XLA_FLAGS (here: dump every compiled module) once per process.
@@ -707,6 +645,9 @@ print(json.dumps(modules))
 """
 
 
+@pytest.mark.skipif(not tf.__version__.startswith("2.21."),
+                    reason=f"a performance check on XLA's dump of TF 2.21 (file names, emitter "
+                           f"names); TensorFlow {tf.__version__} may name them otherwise")
 def test_every_dense_xla_step_streams_without_the_tiled_emitter(tmp_path):
     """Every array-sized loop fusion of every optimizer's compiled dense step goes to XLA's
     loop emitter. XLA on CPU (TF 2.21) compiles a fusion without a scalar broadcast with its

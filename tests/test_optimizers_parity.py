@@ -299,7 +299,7 @@ def _tf_run(make, kind, dtype, w0, grads, needs_step, jit=None):
         history.append(var.numpy())
     assert int(step.numpy()) == STEPS
     if jit:  # every step really ran as one XLA computation (no silent fallback)
-        assert [c.jit for c in opt._compiled.values()] == [True]
+        assert [c.jit for c in opt._engine.compiled.values()] == [True]
     return history
 
 

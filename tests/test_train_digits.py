@@ -34,7 +34,7 @@ def test_make_optimizer_builds_each_of_the_ten(name):
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["--optimizer", "Nadam"], "GradientDescent, Momentum, Adagrad"),
+        (["--optimizer", "Nadam"], "GradientDescent, Adadelta, Adagrad"),
         (["--steps", "-5"], "--steps"),
         (["--steps", "ten"], "--steps"),
         (["--batch-size", "0"], "--batch-size"),

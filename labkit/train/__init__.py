@@ -4,6 +4,7 @@ Introduced in notebooks/03a_optimizers.ipynb. Swap ``tf.compat.v1.train`` for ``
 in TF1-style code and it runs eagerly or inside ``tf.function``.
 """
 
+from labkit.registry import OPTIMIZER_NAMES
 from labkit.train import processing
 from labkit.train.adadelta import AdadeltaOptimizer
 from labkit.train.adagrad import AdagradOptimizer
@@ -18,18 +19,23 @@ from labkit.train.proximal_gradient_descent import ProximalGradientDescentOptimi
 from labkit.train.rmsprop import RMSPropOptimizer
 from labkit.train.saver import Saver, latest_checkpoint
 
+#: The ten optimizer classes by TF1 name, in the seed's table order (labkit.registry's list).
+OPTIMIZERS: dict[str, type[Optimizer]] = {name: globals()[name] for name in OPTIMIZER_NAMES}
+
 __all__ = [
     "Optimizer",
+    "OPTIMIZERS",
+    # the ten (the same names as labkit.registry.OPTIMIZER_NAMES; tests/test_registry.py)
     "GradientDescentOptimizer",
-    "MomentumOptimizer",
+    "AdadeltaOptimizer",
     "AdagradOptimizer",
     "AdagradDAOptimizer",
-    "AdadeltaOptimizer",
-    "RMSPropOptimizer",
+    "MomentumOptimizer",
     "AdamOptimizer",
     "FtrlOptimizer",
     "ProximalGradientDescentOptimizer",
     "ProximalAdagradOptimizer",
+    "RMSPropOptimizer",
     "Saver",
     "latest_checkpoint",
     "processing",

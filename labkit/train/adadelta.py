@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_number
+from labkit.train.optimizer import Hyper, Optimizer
+from labkit.train.validation import check_number
 
 __all__ = ["AdadeltaOptimizer"]
 
@@ -47,9 +48,9 @@ class AdadeltaOptimizer(Optimizer):
 
     def __init__(self, learning_rate: Hyper = 0.001, rho: Hyper = 0.95, epsilon: Hyper = 1e-8,
                  use_locking: bool = False, name: str = "Adadelta") -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-        _check_number("rho", rho, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
-        _check_number("epsilon", epsilon, low=0.0, text=">= 0", unusual=(0.0,))
+        check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
+        check_number("rho", rho, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
+        check_number("epsilon", epsilon, low=0.0, text=">= 0", unusual=(0.0,))
         super().__init__(use_locking, name)
         self._lr, self._rho, self._epsilon = learning_rate, rho, epsilon
         self._set_hyper("learning_rate", learning_rate)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_number, add_square
+from labkit.train import streamed
+from labkit.train.optimizer import Hyper, Optimizer
+from labkit.train.validation import check_number
 
 __all__ = ["AdagradOptimizer"]
 
@@ -48,8 +50,8 @@ class AdagradOptimizer(Optimizer):
 
     def __init__(self, learning_rate: Hyper, initial_accumulator_value: float = 0.1,
                  use_locking: bool = False, name: str = "Adagrad") -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-        _check_number("initial_accumulator_value", initial_accumulator_value, low=0.0,
+        check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
+        check_number("initial_accumulator_value", initial_accumulator_value, low=0.0,
                       low_open=True, text="> 0")
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
@@ -62,5 +64,5 @@ class AdagradOptimizer(Optimizer):
 
     def _update_rule(self, grad, var, slots):
         lr = self._hyper("learning_rate", var.dtype)
-        accum = add_square(slots["accumulator"], grad)
+        accum = streamed.add_square(slots["accumulator"], grad)
         return var - grad * lr * tf.math.rsqrt(accum), {"accumulator": accum}

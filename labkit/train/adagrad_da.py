@@ -6,14 +6,9 @@ from typing import Any
 
 import tensorflow as tf
 
-from labkit.train.optimizer import (
-    Hyper,
-    Optimizer,
-    _check_lr_l1_l2,
-    _check_number,
-    add_square,
-    times_runtime_one,
-)
+from labkit.train import streamed
+from labkit.train.optimizer import Hyper, Optimizer
+from labkit.train.validation import check_lr_l1_l2, check_number
 
 __all__ = ["AdagradDAOptimizer"]
 
@@ -72,8 +67,8 @@ class AdagradDAOptimizer(Optimizer):
             raise ValueError("AdagradDAOptimizer needs `global_step` (the step variable you also "
                              "pass to minimize/apply_gradients), as in TF1. "
                              "Received: global_step=None")
-        _check_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
-        _check_number("initial_gradient_squared_accumulator_value",
+        check_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
+        check_number("initial_gradient_squared_accumulator_value",
                       initial_gradient_squared_accumulator_value, low=0.0, low_open=True,
                       text="> 0")
         super().__init__(use_locking, name)
@@ -100,9 +95,8 @@ class AdagradDAOptimizer(Optimizer):
         l2 = self._hyper("l2", dtype)
         # TF1's kernel converts the step to float32 first.
         t = tf.cast(tf.cast(self._hyper_t["global_step"], tf.float32), dtype)
-        # a bare sum of two arrays would get XLA's slow tiled emitter (see times_runtime_one)
-        g_acc = slots["gradient_accumulator"] + times_runtime_one(grad)
-        gg_acc = add_square(slots["gradient_squared_accumulator"], grad)
+        g_acc = streamed.add(slots["gradient_accumulator"], grad)
+        gg_acc = streamed.add_square(slots["gradient_squared_accumulator"], grad)
         denom = l2 * (t * lr) + tf.sqrt(gg_acc)
         with_l1 = lr * -1.0 * tf.sign(g_acc) * tf.maximum(tf.abs(g_acc) - t * l1, 0.0) / denom
         without_l1 = lr * g_acc * -1.0 / denom

@@ -6,7 +6,8 @@ from typing import Any
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_number
+from labkit.train.optimizer import Hyper, Optimizer
+from labkit.train.validation import check_number
 
 __all__ = ["AdamOptimizer"]
 
@@ -69,10 +70,10 @@ class AdamOptimizer(Optimizer):
     def __init__(self, learning_rate: Hyper = 0.001, beta1: Hyper = 0.9, beta2: Hyper = 0.999,
                  epsilon: Hyper = 1e-8, use_locking: bool = False, name: str = "Adam",
                  use_own_namescope_for_non_slot_vars: bool = False) -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-        _check_number("beta1", beta1, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
-        _check_number("beta2", beta2, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
-        _check_number("epsilon", epsilon, low=0.0, text=">= 0", unusual=(0.0,))
+        check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
+        check_number("beta1", beta1, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
+        check_number("beta2", beta2, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
+        check_number("epsilon", epsilon, low=0.0, text=">= 0", unusual=(0.0,))
         super().__init__(use_locking, name)
         self._lr, self._beta1, self._beta2, self._epsilon = learning_rate, beta1, beta2, epsilon
         self._set_hyper("learning_rate", learning_rate)

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import (
-    Hyper,
-    Optimizer,
-    _check_number,
-    _is_number,
-    add_square,
-    times_runtime_one,
-)
+from labkit.train import streamed
+from labkit.train.optimizer import Hyper, Optimizer
+from labkit.train.validation import check_number, is_number
 
 __all__ = ["FtrlOptimizer"]
 
@@ -72,19 +67,19 @@ class FtrlOptimizer(Optimizer):
                  linear_name: str | None = None,
                  l2_shrinkage_regularization_strength: Hyper = 0.0,
                  beta: Hyper | None = None) -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-        _check_number("learning_rate_power", learning_rate_power, high=0.0, high_open=False,
+        check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
+        check_number("learning_rate_power", learning_rate_power, high=0.0, high_open=False,
                       text="<= 0")
-        _check_number("initial_accumulator_value", initial_accumulator_value, low=0.0,
+        check_number("initial_accumulator_value", initial_accumulator_value, low=0.0,
                       text=">= 0")
-        _check_number("l1_regularization_strength", l1_regularization_strength, low=0.0,
+        check_number("l1_regularization_strength", l1_regularization_strength, low=0.0,
                       text=">= 0")
-        _check_number("l2_regularization_strength", l2_regularization_strength, low=0.0,
+        check_number("l2_regularization_strength", l2_regularization_strength, low=0.0,
                       text=">= 0")
-        _check_number("l2_shrinkage_regularization_strength",
+        check_number("l2_shrinkage_regularization_strength",
                       l2_shrinkage_regularization_strength, low=0.0, text=">= 0")
         if beta is not None:
-            _check_number("beta", beta, low=0.0, text=">= 0")
+            check_number("beta", beta, low=0.0, text=">= 0")
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
         self._learning_rate_power = learning_rate_power
@@ -109,7 +104,7 @@ class FtrlOptimizer(Optimizer):
     def _prepare(self) -> None:
         super()._prepare()
         lr, l2, beta = self._learning_rate, self._l2_regularization_strength, self._beta
-        if _is_number(lr) and _is_number(l2) and _is_number(beta):
+        if is_number(lr) and is_number(l2) and is_number(beta):
             # As TF1: computed in Python (double precision), then a float32 tensor.
             adjusted = tf.convert_to_tensor(float(l2) + float(beta) / (2.0 * max(float(lr), 1e-36)))
         else:
@@ -126,11 +121,10 @@ class FtrlOptimizer(Optimizer):
         l2 = self._hyper("adjusted_l2", dt)
         shrink = self._hyper("l2_shrinkage", dt)
         accum, linear = slots["accum"], slots["linear"]
-        new_accum = add_square(accum, grad)
+        new_accum = streamed.add_square(accum, grad)
         p = self._learning_rate_power
-        if _is_number(p) and float(p) == -0.5:
-            # sqrt(n) alone would get XLA's slow tiled emitter (see times_runtime_one)
-            new_root, old_root = tf.sqrt(times_runtime_one(new_accum)), tf.sqrt(accum)
+        if is_number(p) and float(p) == -0.5:
+            new_root, old_root = streamed.sqrt(new_accum), tf.sqrt(accum)
         else:
             power = -self._hyper("learning_rate_power", dt)
             new_root, old_root = tf.pow(new_accum, power), tf.pow(accum, power)

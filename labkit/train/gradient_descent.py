@@ -6,7 +6,8 @@ from typing import Any
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_number
+from labkit.train.optimizer import Hyper, Optimizer
+from labkit.train.validation import check_number
 
 __all__ = ["GradientDescentOptimizer"]
 
@@ -46,7 +47,7 @@ class GradientDescentOptimizer(Optimizer):
 
     def __init__(self, learning_rate: Hyper, use_locking: bool = False,
                  name: str = "GradientDescent") -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, text=">= 0",
+        check_number("learning_rate", learning_rate, low=0.0, text=">= 0",
                       unusual=(0.0,))
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate

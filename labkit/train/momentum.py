@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_bool, _check_number
+from labkit.train.optimizer import Hyper, Optimizer
+from labkit.train.validation import check_bool, check_number
 
 __all__ = ["MomentumOptimizer"]
 
@@ -50,12 +51,12 @@ class MomentumOptimizer(Optimizer):
 
     def __init__(self, learning_rate: Hyper, momentum: Hyper, use_locking: bool = False,
                  name: str = "Momentum", use_nesterov: bool = False) -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-        _check_number("momentum", momentum, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
+        check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
+        check_number("momentum", momentum, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
         self._momentum = momentum
-        self._use_nesterov = _check_bool("use_nesterov", use_nesterov)
+        self._use_nesterov = check_bool("use_nesterov", use_nesterov)
         self._set_hyper("learning_rate", learning_rate)
         self._set_hyper("momentum", momentum)
 

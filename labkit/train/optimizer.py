@@ -38,19 +38,22 @@ accepted hyperparameter values (degenerate ones such as ``rho=1`` or ``epsilon=0
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-import math
-import warnings
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeAlias
 
-import numpy as np
 import tensorflow as tf
-from tensorflow.python.trackable import base as _trackable
+
+from labkit._tf_private import Trackable, checkpoint_position_value
+from labkit.train import validation
+from labkit.train.engine import StepEngine
+from labkit.train.validation import check_gate, is_number
+from labkit.train.variables import as_tf_variable, deduplicate_indexed_slices, var_key
 
 __all__ = ["Optimizer"]
 
-Hyper = float | Callable[..., Any] | tf.Tensor
+Hyper: TypeAlias = "float | Callable[..., Any] | tf.Tensor"
 
 _AGGREGATION_METHODS = (
     None,
@@ -61,119 +64,7 @@ _AGGREGATION_METHODS = (
 )
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
-def _check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
-                  low_open: bool = False, high_open: bool = True, text: str | None = None,
-                  unusual: tuple[float, ...] = ()) -> None:
-    """Validate a numeric hyperparameter; callables, schedules and tensors are checked later.
-
-    Nonsense (a wrong type, NaN, an infinity, a value outside the range, such as a negative
-    learning rate) is an error naming the argument and the value. A value TF1 accepts but that
-    makes the optimizer degenerate (``unusual``: a learning rate of 0, ``rho=1``, ``epsilon=0``)
-    is accepted, as TF1 does, with a warning that says what it does.
-    """
-    if isinstance(value, bool):
-        raise TypeError(f"`{name}` must be a number, a callable or a schedule. Received: {name}={value!r}")
-    if value is None or callable(value) or tf.is_tensor(value) or isinstance(value, tf.Variable):
-        if value is None:
-            raise TypeError(f"`{name}` must be a number, a callable or a schedule. Received: {name}=None")
-        return
-    if not _is_number(value):
-        raise TypeError(
-            f"`{name}` must be a number, a callable or a schedule. Received: {name}={value!r} "
-            f"of type {type(value).__name__}")
-    v = float(value)
-    if math.isinf(v):
-        raise ValueError(f"`{name}` must be a finite number. Received: {name}={value!r}")
-    bad = math.isnan(v)
-    if low is not None:
-        bad = bad or (v <= low if low_open else v < low)
-    if high is not None:
-        bad = bad or (v >= high if high_open else v > high)
-    if bad:
-        if text is None:
-            lo = "(" if low_open else "["
-            hi = ")" if high_open else "]"
-            lo_txt = f"{low:g}" if low is not None else "-inf"
-            hi_txt = f"{high:g}" if high is not None else "inf"
-            text = f"in {lo}{lo_txt}, {hi_txt}{hi}"
-        raise ValueError(f"`{name}` must be {text}. Received: {name}={value!r}")
-    if v in unusual:
-        warnings.warn(f"`{name}`={value!r} is accepted (TF1 accepts it) but unusual: "
-                      f"{_UNUSUAL.get(name, 'check that it is what you mean')}", stacklevel=3)
-
-
-_UNUSUAL = {
-    "learning_rate": "with a learning rate of 0 no variable ever changes",
-    "epsilon": "with epsilon=0 a zero accumulator divides by zero (inf or NaN updates)",
-    "rho": "with rho=1 the running averages never change from their start values",
-    "decay": "with decay=1 the running average never changes from its start value",
-    "beta1": "with beta1=1 the first moment stays 0 and the bias correction divides by 0",
-    "beta2": "with beta2=1 the second moment stays 0 and the bias correction divides by 0",
-    "momentum": "with momentum=1 the velocity never decays",
-}
-
-
-def _check_lr_l1_l2(learning_rate: Any, l1: Any, l2: Any) -> None:
-    """Validate the learning rate (> 0) and the L1/L2 strengths (>= 0) of the three proximal
-    optimizers (AdagradDA, ProximalAdagrad, ProximalGradientDescent)."""
-    _check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-    _check_number("l1_regularization_strength", l1, low=0.0, text=">= 0")
-    _check_number("l2_regularization_strength", l2, low=0.0, text=">= 0")
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    """A flag such as ``use_nesterov`` or ``centered``: True/False only (``'False'`` is truthy)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r} "
-                        f"of type {type(value).__name__}")
-    return bool(value)
-
-
-# Where an evaluated hyperparameter (a schedule's, a callable's or a tensor's value) must lie,
-# checked every step when ``check_numerics`` is on. Looser than the constructors' checks on
-# purpose: a schedule may decay the learning rate to 0.
-_EVALUATED_RANGES: dict[str, tuple[float, float]] = {
-    "learning_rate": (0.0, math.inf), "epsilon": (0.0, math.inf), "l1": (0.0, math.inf),
-    "l2": (0.0, math.inf), "l2_shrinkage": (0.0, math.inf), "beta": (0.0, math.inf),
-    "beta1": (0.0, 1.0), "beta2": (0.0, 1.0), "rho": (0.0, 1.0), "decay": (0.0, 1.0),
-    "momentum": (0.0, 1.0), "learning_rate_power": (-math.inf, 0.0),
-}
-
-
-def _as_tf_variable(var: Any) -> tf.Variable | None:
-    """``var`` itself if it is a tf.Variable; the tf.Variable behind a Keras 3 variable
-    (``keras.Variable.value`` with the TensorFlow backend); otherwise None."""
-    if isinstance(var, tf.Variable):
-        return var
-    inner = getattr(var, "value", None)
-    return inner if isinstance(inner, tf.Variable) else None
-
-
-def _var_key(var: Any) -> Any:
-    """The key of ``var`` in the slot dictionaries (None for things that are not variables).
-
-    A Keras 3 variable and the tf.Variable behind it share one key, so ``get_slot`` and
-    ``tf.train.Checkpoint`` find the slots whichever of the two they are given.
-    """
-    var = _as_tf_variable(var) if _as_tf_variable(var) is not None else var
-    try:
-        return var.ref()
-    except (AttributeError, TypeError):
-        return None
-
-
-def _deduplicate_indexed_slices(values: tf.Tensor, indices: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    """Sum the rows of ``values`` that share an index, exactly like TF1's optimizer.py."""
-    unique_indices, new_positions = tf.unique(indices)
-    summed = tf.math.unsorted_segment_sum(values, new_positions, tf.shape(unique_indices)[0])
-    return summed, unique_indices
-
-
-class Optimizer(_trackable.Trackable):
+class Optimizer(Trackable):
     r"""Base class of the labkit optimizers: TF1's ``tf.compat.v1.train.Optimizer`` for TF2.
 
     Introduced in notebooks/03a_optimizers.ipynb.
@@ -262,16 +153,13 @@ class Optimizer(_trackable.Trackable):
         self._hyper_t: dict[str, tf.Tensor] = {}
         self._constants: dict[Any, tf.Tensor] = {}
         self._deferred_slot_restorations: dict[str, dict[Any, list]] = {}
+        # while the engine traces one variable's update, the hooks see its slots here
         self._trace_var: Any = None
         self._trace_slots: dict[str, Any] = {}
         self.check_numerics = False
         self.jit_compile: bool | str = "auto"
-        self._dense_fns: dict[bool, Any] = {}
-        self._step_fn: Any = None
-        self._compiled: dict[Any, _CompiledStep] = {}
         self._dynamic_t: dict[str, tf.Tensor] = {}
-        self._inline_dense = False
-        self._trace_count = 0
+        self._engine = StepEngine(self)
         self._global_step: tf.Variable | None = None
         self._constraints: dict[Any, Callable[[tf.Tensor], tf.Tensor]] = {}
         with tf.init_scope():
@@ -298,7 +186,7 @@ class Optimizer(_trackable.Trackable):
                 value = value()
         if isinstance(value, tf.Variable):
             return value.read_value()
-        if _is_number(value):
+        if is_number(value):
             key = (type(value), value)
             if key not in self._constants:
                 with tf.init_scope():
@@ -311,6 +199,27 @@ class Optimizer(_trackable.Trackable):
         step = self._current_step
         self._hyper_t = {n: self._dynamic_t[n] if n in self._dynamic_t else self._resolve(v, step)
                          for n, v in self._hyper_values.items()}
+
+    def _resolve_hypers(self, dynamic: dict[str, tf.Tensor] | None = None) -> dict[str, tf.Tensor]:
+        """This step's hyperparameter tensors: ``_prepare`` run with the values of the
+        callables the engine called this step (``dynamic``), returned as a dict."""
+        self._dynamic_t = dynamic or {}
+        try:
+            self._prepare()
+        finally:
+            self._dynamic_t = {}
+        return dict(self._hyper_t)
+
+    @contextlib.contextmanager
+    def _tracing(self, var: Any, slots: dict[str, Any], hyper: dict[str, tf.Tensor]) -> Iterator[None]:
+        """While the engine traces ``var``'s update, the hooks (``get_slot``, ``_slots_for``,
+        ``_hyper``) see these slots and this step's hyperparameters."""
+        saved = (self._trace_var, self._trace_slots, self._hyper_t)
+        self._trace_var, self._trace_slots, self._hyper_t = var, dict(slots), hyper
+        try:
+            yield
+        finally:
+            self._trace_var, self._trace_slots, self._hyper_t = saved
 
     def _set_lr_l1_l2(self, learning_rate: Hyper, l1: Hyper, l2: Hyper) -> None:
         """Keep and declare ``learning_rate``, ``l1`` and ``l2`` (the proximal optimizers)."""
@@ -337,7 +246,7 @@ class Optimizer(_trackable.Trackable):
         named = self._slots.get(name)
         if not named:
             return None
-        key = _var_key(var)
+        key = var_key(var)
         if key is None:
             return None
         return named.get(key)
@@ -364,7 +273,7 @@ class Optimizer(_trackable.Trackable):
         ``val`` may be a tensor/array or a callable ``(shape, dtype) -> tensor``.
         """
         named = self._slot_dict(slot_name)
-        key = _var_key(var)
+        key = var_key(var)
         if key not in named:
             # TF1's names: "<var>/<optimizer name>", then "_1", "_2"... for the variable's
             # second and third slot, in the order they are created (w/Adam:0 is m, w/Adam_1:0 v)
@@ -416,9 +325,9 @@ class Optimizer(_trackable.Trackable):
     # variables may be created there) the restoration waits until _get_or_make_slot runs.
     def _create_or_restore_slot_variable(self, slot_variable_position: Any, slot_name: str,
                                          variable: Any, **_unused: Any) -> tf.Variable | None:
-        var = _as_tf_variable(variable)
+        var = as_tf_variable(variable)
         var = variable if var is None else var
-        key = _var_key(var)
+        key = var_key(var)
         slot = self._slots.get(slot_name, {}).get(key)
         if slot is None and tf.executing_eagerly() and not tf.inside_function():
             self._restore_deferred_non_slot_variables()
@@ -438,7 +347,7 @@ class Optimizer(_trackable.Trackable):
         for name, positions in list(self._deferred_dependencies.items()):
             if name in self._non_slot_dict or not positions:
                 continue
-            tensors = positions[0].value_tensors()
+            tensors = checkpoint_position_value(positions[0])
             if len(tensors) != 1:  # not a plain variable: leave it to its owner
                 continue
             with tf.init_scope():
@@ -470,7 +379,7 @@ class Optimizer(_trackable.Trackable):
             A (mutable) list of ``(gradient, variable)`` pairs; a gradient is None when the
             loss does not depend on that variable.
         """
-        self._check_gate(gate_gradients)
+        check_gate(gate_gradients)
         if aggregation_method not in _AGGREGATION_METHODS:
             raise ValueError(
                 "`aggregation_method` must be None or a tf.AggregationMethod value "
@@ -479,7 +388,7 @@ class Optimizer(_trackable.Trackable):
             given = list(tf.nest.flatten(var_list))
             # variables, or (as in TF1) tensors: their gradients are computed here and only
             # apply_gradients refuses them
-            var_list = [v if _as_tf_variable(v) is None and tf.is_tensor(v) else _as_tf_variable(v)
+            var_list = [v if as_tf_variable(v) is None and tf.is_tensor(v) else as_tf_variable(v)
                         for v in given]
             for v, original in zip(var_list, given, strict=True):
                 if v is None:
@@ -555,13 +464,6 @@ class Optimizer(_trackable.Trackable):
                 f"support gradients: {[v.name for _, v in grads_and_vars]}")
         return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
 
-    @staticmethod
-    def _check_gate(gate_gradients: Any) -> None:
-        if isinstance(gate_gradients, bool) or gate_gradients not in (0, 1, 2):
-            raise ValueError(
-                "`gate_gradients` must be Optimizer.GATE_NONE (0), Optimizer.GATE_OP (1) or "
-                f"Optimizer.GATE_GRAPH (2). Received: gate_gradients={gate_gradients!r}")
-
     # ------------------------------------------------------------------ applying
     @property
     def iterations(self) -> tf.Variable:
@@ -593,174 +495,21 @@ class Optimizer(_trackable.Trackable):
                 variable's.
             FloatingPointError: if ``check_numerics`` is on and a gradient is not finite.
         """
-        pairs = self._validate(grads_and_vars)
-        if global_step is not None and not isinstance(global_step, tf.Variable):
-            raise TypeError(f"`global_step` must be a tf.Variable or None. Received: "
-                            f"global_step={global_step!r}")
-        if global_step is not None and not global_step.dtype.base_dtype.is_integer:
-            raise TypeError("`global_step` must be an integer variable (int32 or int64). "
-                            f"Received: global_step={global_step.name} of dtype "
-                            f"{global_step.dtype.base_dtype.name}")
+        pairs = validation.validate_pairs(self, grads_and_vars)
+        validation.check_global_step(global_step)
         self._global_step = global_step
         # Every check runs before anything changes, so a step applies completely or not at all.
         if tf.executing_eagerly() and not tf.distribute.has_strategy():
-            self._check_indices(pairs)
+            validation.check_indices(pairs)
             if self.check_numerics:
-                self._check_finite(pairs)
-                self._check_hyper_values()
-            self._apply_eager(pairs, global_step)
+                validation.check_finite(pairs)
+                validation.check_hyper_values(self)
+            self._engine.apply_eager(pairs, global_step)
             return None
-        checks = self._check_indices(pairs)
+        checks = validation.check_indices(pairs)
         if self.check_numerics:
-            checks += self._check_finite(pairs) + self._check_hyper_values()
-        var_list = [v for _, v in pairs]
-        with tf.init_scope():
-            self._create_slots(var_list)
-        with tf.control_dependencies(checks):
-            self._prepare()
-        grads = [g for g, _ in pairs]
-        slots, names = self._slots_and_names(var_list)
-        args = (grads, var_list, slots, names, dict(self._hyper_t), global_step)
-        if tf.executing_eagerly():  # eager under a tf.distribute strategy
-            if self._step_fn is None:
-                self._step_fn = tf.function(self._step_no_result)
-            self._step_fn(*args)
-            return None
-        with tf.control_dependencies(checks):
-            return self._step(*args)
-
-    # -- the eager fast path: one compiled step per (variables, gradient kinds) structure
-    def _apply_eager(self, pairs: list[tuple[Any, tf.Variable]],
-                     global_step: tf.Variable | None) -> None:
-        """Run one step eagerly through a cached concrete function.
-
-        The whole step (every variable's update, ``_finish`` and the step counters) is traced
-        once per structure into a ``tf.function`` that captures the variables and takes only
-        the gradients (and the values of callable hyperparameters, called here every step) as
-        arguments. Calling the concrete function directly keeps the Python cost per step to
-        about that of one TF1 fused-kernel call, so a large update runs at memory speed. With
-        only dense gradients the whole step is one XLA computation (see ``jit_compile``).
-        """
-        dynamic = self._dynamic_hyper_values()
-        key = (tuple((v.ref(), _grad_signature(g)) for g, v in pairs),
-               None if global_step is None else global_step.ref(), self.jit_compile,
-               tuple((n, t.dtype, tuple(t.shape)) for n, t in dynamic.items()))
-        entry = self._compiled.get(key)
-        if entry is None:
-            with tf.init_scope():
-                self._create_slots([v for _, v in pairs])
-            if len(self._compiled) >= self.MAX_COMPILED_STEPS:
-                self._compiled.clear()  # many variable sets (e.g. models rebuilt in a loop)
-            jit = self._whole_step_jit(pairs)
-            entry = _CompiledStep(self._trace_step(pairs, global_step, dynamic, jit), jit)
-            self._compiled[key] = entry
-            first = True
-        else:
-            first = False
-        flat = []
-        for g, _ in pairs:
-            if isinstance(g, tf.IndexedSlices):
-                flat += [g.values, g.indices]
-            else:
-                flat.append(g)
-        flat += list(dynamic.values())
-        try:
-            entry.call(flat)
-        except tf.errors.OpError:
-            if not (first and entry.jit):
-                raise
-            # XLA could not compile something in the step (e.g. an unusual schedule):
-            # nothing ran, so run the same step as ordinary graph ops instead.
-            entry = _CompiledStep(self._trace_step(pairs, global_step, dynamic, False), False)
-            self._compiled[key] = entry
-            entry.call(flat)
-
-    def _dynamic_hyper_values(self) -> dict[str, tf.Tensor]:
-        """Call the hyperparameters that are Python callables (not schedules): every step."""
-        dynamic = {n: v for n, v in self._hyper_values.items() if _is_dynamic(v)}
-        if not dynamic:
-            return {}
-        step = self._current_step  # one read of the step variable for all of them
-        return {n: tf.convert_to_tensor(self._resolve(v, step)) for n, v in dynamic.items()}
-
-    def _whole_step_jit(self, pairs: list[tuple[Any, tf.Variable]]) -> bool:
-        """Compile the whole eager step with XLA? Only when every gradient is dense (XLA has
-        no ``tf.unique`` for duplicate sparse indices) and, for ``"auto"``, the update moves
-        at least ``XLA_MIN_ELEMENTS`` elements."""
-        if self.jit_compile is False:
-            return False
-        if not self.SPARSE_AS_DENSE and any(isinstance(g, tf.IndexedSlices) for g, _ in pairs):
-            return False
-        if self.jit_compile == "auto":
-            return sum(v.shape.num_elements() or 0 for _, v in pairs) >= self.XLA_MIN_ELEMENTS
-        return bool(self.jit_compile)
-
-    def _trace_step(self, pairs: list[tuple[Any, tf.Variable]], global_step: tf.Variable | None,
-                    dynamic: dict[str, tf.Tensor], jit: bool) -> Any:
-        var_list = [v for _, v in pairs]
-        sparse = [isinstance(g, tf.IndexedSlices) for g, _ in pairs]
-        specs = []
-        for g, is_sparse in zip([g for g, _ in pairs], sparse, strict=True):
-            if is_sparse:
-                specs += [tf.TensorSpec([None] + g.values.shape[1:].as_list(), g.values.dtype),
-                          tf.TensorSpec([None], g.indices.dtype)]
-            else:
-                specs.append(tf.TensorSpec(g.shape, g.dtype))
-        specs += [tf.TensorSpec(t.shape, t.dtype) for t in dynamic.values()]
-        slots, names = self._slots_and_names(var_list)
-        dyn_names = list(dynamic)
-
-        def step(*flat: tf.Tensor) -> None:
-            it = iter(flat)
-            grads = [tf.IndexedSlices(next(it), next(it), _static_shape(v))
-                     if s else next(it) for v, s in zip(var_list, sparse, strict=True)]
-            self._dynamic_t = dict(zip(dyn_names, it, strict=True))
-            self._global_step = global_step
-            try:
-                self._prepare()
-            finally:
-                self._dynamic_t = {}
-            self._inline_dense = jit
-            try:
-                self._step(grads, var_list, slots, names, dict(self._hyper_t), global_step)
-            finally:
-                self._inline_dense = False
-
-        self._trace_count += 1
-        return tf.function(step, jit_compile=jit, autograph=False).get_concrete_function(*specs)
-
-    def _step_no_result(self, *args: Any) -> None:
-        self._step(*args)
-
-    def _step(self, grads: list, var_list: list, slots: list, names: tuple, hyper: dict,
-              global_step: tf.Variable | None) -> Any:
-        """Apply every update, ``_finish``, then count the step (traced by ``apply_gradients``)."""
-        saved = self._hyper_t
-        self._hyper_t = hyper
-        try:
-            updates = []
-            for g, v, sl, nm in zip(grads, var_list, slots, names, strict=True):
-                if isinstance(g, tf.IndexedSlices) and self.SPARSE_AS_DENSE:
-                    g = tf.math.unsorted_segment_sum(g.values, g.indices, _num_rows(v))
-                if isinstance(g, tf.IndexedSlices):
-                    updates.append(self._sparse_body(g.values, g.indices, g.dense_shape, v, sl,
-                                                     nm, hyper))
-                else:
-                    updates.append(self._dense_call(g, v, sl, nm, hyper))
-                constraint = self._constraints.get(v.ref())
-                if constraint is not None:  # as TF1: the variable's constraint after its update
-                    with tf.control_dependencies([u for u in updates[-1:] if u is not None]):
-                        updates.append(v.assign(constraint(v.read_value()), read_value=False))
-            with tf.control_dependencies([u for u in updates if u is not None]):
-                finish = self._finish()
-                with tf.control_dependencies([finish] if finish is not None else []):
-                    out = [self._iterations.assign_add(1, read_value=False)]
-                    if global_step is not None:
-                        out.append(global_step.assign_add(tf.cast(1, global_step.dtype),
-                                                          read_value=False))
-            return tf.group(*out)
-        finally:
-            self._hyper_t = saved
+            checks += validation.check_finite(pairs) + validation.check_hyper_values(self)
+        return self._engine.apply_in_graph(pairs, global_step, checks)
 
     @property
     def _current_step(self) -> tf.Tensor:
@@ -768,191 +517,13 @@ class Optimizer(_trackable.Trackable):
         gs = getattr(self, "_global_step", None)
         return (gs if gs is not None else self._iterations).read_value()
 
-    def _validate(self, grads_and_vars: Any) -> list[tuple[Any, tf.Variable]]:
-        if isinstance(grads_and_vars, (tf.Tensor, tf.Variable)) or grads_and_vars is None:
-            raise TypeError("`grads_and_vars` must be a list of (gradient, variable) pairs. "
-                            f"Received: {grads_and_vars!r}")
-        items = list(grads_and_vars)
-        if not items:
-            raise ValueError("No variables provided: `grads_and_vars` is empty.")
-        pairs, seen = [], set()
-        for item in items:
-            if not isinstance(item, (tuple, list)) or len(item) != 2:
-                raise TypeError("`grads_and_vars` must contain (gradient, variable) pairs. "
-                                f"Received element: {item!r}")
-            g, v = item
-            if _as_tf_variable(v) is None:
-                raise TypeError("The second element of each pair must be a tf.Variable (or a "
-                                f"Keras variable). Received: {v!r}")
-            constraint = getattr(v, "constraint", None)  # a Keras variable keeps its own
-            v = _as_tf_variable(v)
-            constraint = constraint or getattr(v, "constraint", None)
-            if constraint is not None:
-                self._constraints[v.ref()] = constraint
-            if not v.dtype.base_dtype.is_floating:
-                raise TypeError(f"Variable {v.name} has dtype {v.dtype.base_dtype.name}; labkit "
-                                "optimizers update floating-point variables only (nothing was "
-                                "updated).")
-            if v.ref() in seen:
-                raise ValueError(f"Variable {v.name} appears more than once in `grads_and_vars`.")
-            seen.add(v.ref())
-            if g is None:
-                continue
-            if isinstance(g, tf.IndexedSlices) and constraint is not None:
-                raise RuntimeError(
-                    "Cannot use a constraint function on a sparse variable (TF1 refuses it too): "
-                    f"variable {v.name} has a constraint and its gradient is a tf.IndexedSlices; "
-                    "nothing was updated. Pass tf.convert_to_tensor(gradient) to update it densely.")
-            if isinstance(g, tf.Tensor) and g.dtype == v.dtype.base_dtype and g.shape == v.shape:
-                pairs.append((g, v))  # the common case, checked cheaply
-                continue
-            if not isinstance(g, tf.IndexedSlices):
-                try:
-                    g = tf.convert_to_tensor(g, dtype_hint=v.dtype.base_dtype)
-                except (TypeError, ValueError) as e:
-                    raise TypeError(f"Gradient for variable {v.name} must be a tensor or "
-                                    f"tf.IndexedSlices. Received: {g!r}") from e
-            if g.dtype.base_dtype != v.dtype.base_dtype:
-                raise TypeError(f"Gradient for variable {v.name} has dtype {g.dtype.name}, but "
-                                f"the variable has dtype {v.dtype.base_dtype.name}.")
-            if isinstance(g, tf.IndexedSlices):
-                ok = g.values.shape[1:].is_compatible_with(v.shape[1:])
-                gshape = [None] + g.values.shape[1:].as_list()
-            else:
-                ok = g.shape.is_compatible_with(v.shape)
-                gshape = g.shape.as_list() if g.shape.rank is not None else None
-            if not ok:
-                raise ValueError(f"Gradient for variable {v.name} has shape {gshape}, which does "
-                                 f"not match the variable's shape {v.shape.as_list()}.")
-            pairs.append((g, v))
-        if not pairs:
-            raise ValueError("No gradients provided for any variable: "
-                             f"{[v.name for _, v in items]}")
-        return pairs
-
-    def _check_indices(self, pairs: list[tuple[Any, tf.Variable]]) -> list[Any]:
-        """Sparse gradients must index existing rows: ``0 <= index < rows``.
-
-        Eagerly it raises a ValueError naming the variable and the bad index before any
-        variable changes; inside a ``tf.function`` it returns assertions that run before the
-        updates (TF's scatter ops would otherwise fail halfway, or drop negative indices).
-        """
-        checks = []
-        for g, v in pairs:
-            if not isinstance(g, tf.IndexedSlices):
-                continue
-            rows = _num_rows(v)
-            idx = tf.cast(g.indices, tf.int64)
-            if tf.executing_eagerly():
-                bad = tf.boolean_mask(idx, (idx < 0) | (idx >= tf.cast(rows, tf.int64))).numpy()
-                if bad.size:
-                    raise ValueError(
-                        f"`grads_and_vars`: the sparse gradient of variable {v.name} has index "
-                        f"{int(bad[0])}, outside [0, {int(rows)}) (the variable's rows); nothing "
-                        f"was updated. Received indices: {g.indices.numpy().tolist()[:20]}")
-            else:
-                checks.append(tf.debugging.assert_non_negative(
-                    idx, message=f"sparse gradient of {v.name}: negative index"))
-                checks.append(tf.debugging.assert_less(
-                    idx, tf.cast(rows, tf.int64),
-                    message=f"sparse gradient of {v.name}: index >= the variable's rows"))
-        return checks
-
-    def _check_hyper_values(self) -> list[Any]:
-        """With ``check_numerics``: every hyperparameter given as a schedule, a callable, a
-        tensor or a variable is evaluated at the current step and must be finite and within
-        ``_EVALUATED_RANGES`` (a ValueError naming it, the step and the value, before any
-        update; assertions inside a ``tf.function``)."""
-        checks = []
-        step = self._current_step
-        for name, value in self._hyper_values.items():
-            if _is_number(value):
-                continue  # checked by the constructor
-            t = tf.cast(self._resolve(value, step), tf.float64)
-            low, high = _EVALUATED_RANGES.get(name, (-math.inf, math.inf))
-            if tf.executing_eagerly():
-                x = t.numpy()
-                if not np.all(np.isfinite(x)) or np.any(x < low) or np.any(x > high):
-                    raise ValueError(
-                        f"`{name}` evaluated to {x.tolist()!r} at step {int(step.numpy())}; it "
-                        f"must be finite and in [{low:g}, {high:g}]; nothing was updated "
-                        f"(check_numerics=True). Received: {name}={value!r}")
-            else:
-                checks.append(tf.debugging.assert_all_finite(t, f"`{name}` is not finite"))
-                if low > -math.inf:
-                    checks.append(tf.debugging.assert_greater_equal(
-                        t, tf.constant(low, tf.float64), message=f"`{name}` below {low:g}"))
-                if high < math.inf:
-                    checks.append(tf.debugging.assert_less_equal(
-                        t, tf.constant(high, tf.float64), message=f"`{name}` above {high:g}"))
-        return checks
-
-    def _check_finite(self, pairs: list[tuple[Any, tf.Variable]]) -> list[Any]:
-        values = [g.values if isinstance(g, tf.IndexedSlices) else g for g, _ in pairs]
-        if tf.executing_eagerly():
-            bad = [v.name for (_, v), x in zip(pairs, values, strict=True)
-                   if not bool(tf.reduce_all(tf.math.is_finite(x)))]
-            if bad:
-                raise FloatingPointError(
-                    f"Non-finite (NaN or Inf) gradients for variables {bad}; nothing was updated "
-                    "(check_numerics=True).")
-            return []
-        return [tf.debugging.assert_all_finite(x, f"Non-finite gradient for variable {v.name}")
-                for (_, v), x in zip(pairs, values, strict=True)]
-
-    # -- compiled per-variable updates
-    def _dense_body(self, grad: tf.Tensor, var: Any, slots: tuple, names: tuple,
-                    hyper: dict) -> None:
-        saved = (self._trace_var, self._trace_slots, self._hyper_t)
-        self._trace_var, self._trace_slots, self._hyper_t = var, dict(zip(names, slots, strict=True)), hyper
-        try:
-            self._apply_dense(grad, var)
-        finally:
-            self._trace_var, self._trace_slots, self._hyper_t = saved
-
-    def _sparse_body(self, values: tf.Tensor, indices: tf.Tensor, dense_shape: Any, var: Any,
-                     slots: tuple, names: tuple, hyper: dict) -> None:
-        saved = (self._trace_var, self._trace_slots, self._hyper_t)
-        self._trace_var, self._trace_slots, self._hyper_t = var, dict(zip(names, slots, strict=True)), hyper
-        try:
-            self._apply_sparse_duplicate_indices(
-                tf.IndexedSlices(values, indices, dense_shape), var)
-        finally:
-            self._trace_var, self._trace_slots, self._hyper_t = saved
-
-    def _slot_names_of(self, var: tf.Variable) -> tuple:
-        return tuple(n for n in self.get_slot_names() if var.ref() in self._slots[n])
-
-    def _slots_and_names(self, var_list: list[tf.Variable]) -> tuple[list[tuple], tuple]:
-        """Per variable: its slot variables and their names (the arguments of ``_step``)."""
-        names = tuple(self._slot_names_of(v) for v in var_list)
-        slots = [tuple(self._slots[n][v.ref()] for n in nm)
-                 for v, nm in zip(var_list, names, strict=True)]
-        return slots, names
-
-    def _dense_call(self, grad: tf.Tensor, var: Any, slots: tuple, names: tuple,
-                    hyper: dict) -> Any:
-        if self._inline_dense:  # already inside one XLA computation for the whole step
-            return self._dense_body(grad, var, slots, names, hyper)
-        jit = self.jit_compile
-        if jit == "auto":
-            # XLA pays for itself on large, memory-bound updates; on small variables its
-            # compile time (seconds per shape) dwarfs the microseconds it would save.
-            n = var.shape.num_elements()
-            jit = n is None or n >= self.XLA_MIN_ELEMENTS
-        jit = bool(jit)
-        fn = self._dense_fns.get(jit)
-        if fn is None:
-            fn = tf.function(self._dense_body, jit_compile=jit)
-            self._dense_fns[jit] = fn
-        return fn(grad, var, slots, names, hyper)
-
     # -- hooks
     def _slots_for(self, var: Any) -> dict[str, Any]:
         """``{slot_name: slot_variable}`` of ``var`` (works inside the traced update too)."""
         if self._trace_var is not None and var is self._trace_var:
             return dict(self._trace_slots)
-        return {n: self._slots[n][var.ref()] for n in self._slot_names_of(var)}
+        key = var_key(var)
+        return {n: self._slots[n][key] for n in self.get_slot_names() if key in self._slots[n]}
 
     def _update_rule(self, grad: tf.Tensor, var: tf.Tensor,
                      slots: dict[str, tf.Tensor]) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
@@ -993,7 +564,7 @@ class Optimizer(_trackable.Trackable):
 
     def _apply_sparse_duplicate_indices(self, grad: tf.IndexedSlices, var: tf.Variable) -> Any:
         """Sum the rows of duplicate indices (as TF1 does), then call ``_apply_sparse``."""
-        values, indices = _deduplicate_indexed_slices(grad.values, grad.indices)
+        values, indices = deduplicate_indexed_slices(grad.values, grad.indices)
         return self._apply_sparse(tf.IndexedSlices(values, indices, grad.dense_shape), var)
 
     def _finish(self) -> Any:
@@ -1010,73 +581,6 @@ class Optimizer(_trackable.Trackable):
         return f"<labkit.train.{type(self).__name__} name={self._name!r}>"
 
 
-def _is_dynamic(value: Any) -> bool:
-    """A hyperparameter that must be called eagerly every step: a Python callable that is
-    neither a Keras schedule (traced with the step) nor a variable (read inside the step)."""
-    return (callable(value) and not isinstance(value, tf.Variable)
-            and not isinstance(value, tf.keras.optimizers.schedules.LearningRateSchedule))
-
-
-class _CompiledStep:
-    """One traced eager step: its concrete function, whether XLA compiles it, and the
-    cheapest way to call it with a flat list of tensors (see ``_flat_caller``)."""
-
-    __slots__ = ("fn", "jit", "call")
-
-    def __init__(self, fn: Any, jit: bool) -> None:
-        self.fn, self.jit, self.call = fn, jit, _flat_caller(fn)
-
-
-def _flat_caller(fn: Any) -> Callable[[list[tf.Tensor]], None]:
-    """A function that calls concrete function ``fn`` (which has no outputs) with a flat list
-    of tensors matching its signature, as cheaply as TensorFlow allows.
-
-    Running the function's op by name through the eager context is where
-    ``ConcreteFunction._call_flat`` ends up; going there directly skips binding the arguments
-    to the Python signature, tape bookkeeping and error rewriting, which a step with no
-    outputs and no gradient does not need: 0.15-0.3 ms per call on this 2-core machine, as
-    much as a 1M-parameter update. Falls back to ``_call_flat``, then to the public call,
-    should a TensorFlow release move either private entry point.
-    """
-    captured = list(fn.captured_inputs)
-    try:
-        from tensorflow.python.eager import context
-
-        ctx, name = context.context(), fn.name
-        if not fn.outputs and ctx.has_function(name):
-            def call(flat: list[tf.Tensor], _keep: Any = fn) -> None:
-                # _keep: the function stays registered only while its ConcreteFunction lives
-                ctx.call_function(name, flat + captured, 0)
-            return call
-    except (ImportError, AttributeError):
-        pass
-    call_flat = getattr(fn, "_call_flat", None)
-    if call_flat is not None:
-        return lambda flat: call_flat(flat, captured)
-    return lambda flat: fn(*flat)
-
-
-def _static_shape(var: tf.Variable) -> tf.Tensor:
-    """``var``'s shape without reading it: ``tf.shape(var)`` reads the whole value, and a
-    live read makes the following in-place scatter copy the entire table first."""
-    if var.shape.is_fully_defined():
-        return tf.constant(var.shape.as_list(), tf.int64)
-    return tf.raw_ops.VariableShape(input=var.handle, out_type=tf.int64)
-
-
-def _num_rows(var: tf.Variable) -> Any:
-    """The number of rows of ``var`` (static when known)."""
-    n = var.shape[0] if var.shape.rank else None
-    return n if n is not None else tf.raw_ops.VariableShape(input=var.handle)[0]
-
-
-def _grad_signature(g: Any) -> tuple:
-    """What a compiled step depends on: kind, dtype and (dense) shape of a gradient."""
-    if isinstance(g, tf.IndexedSlices):
-        return ("sparse", g.values.dtype, tuple(g.values.shape[1:]), g.indices.dtype)
-    return ("dense", g.dtype, tuple(g.shape))
-
-
 def _takes_argument(fn: Callable[..., Any]) -> bool:
     """True when ``fn`` requires one positional argument (a schedule of the step)."""
     try:
@@ -1086,52 +590,3 @@ def _takes_argument(fn: Callable[..., Any]) -> bool:
     required = [p for p in sig.parameters.values()
                 if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     return len(required) >= 1
-
-
-def times_runtime_one(x: tf.Tensor) -> tf.Tensor:
-    r"""Exactly ``x``, multiplied by a ``1`` that the compiled step receives at run time.
-
-    A performance device, not math (introduced with the optimizers in
-    notebooks/03a_optimizers.ipynb; the measurements are in docs/optimizer-benchmark.md). XLA on
-    CPU in TF 2.21 compiles a loop fusion that holds no scalar broadcast over the array (such
-    as ``n + g*g``, RMSProp's ``var - mom`` or Ftrl's ``sqrt(n)``) with its tiled emitter,
-    which copies every 16 elements through the stack; a run-time factor XLA cannot fold away
-    sends the fusion to the loop emitter, which streams. ``x * 1`` is exact for every value
-    (zeros, infinities and NaN included).
-    """
-    return x * _runtime_one(x.dtype)
-
-
-def add_square(accum: tf.Tensor, grad: tf.Tensor) -> tf.Tensor:
-    r"""$n + g^2$ (Adagrad's, Ftrl's accumulator), written so that XLA compiles it fast.
-
-    Computed as ``n + times_runtime_one(g*g)``, so the value is exactly $n + g^2$ and the
-    pass streams (1.2 to 1.5 times faster than ``n + g*g``; see docs/optimizer-benchmark.md
-    and benchmarks/xla_vs_eigen.py).
-    """
-    return accum + times_runtime_one(tf.square(grad))
-
-
-_ONES: dict[tf.DType, tf.Tensor] = {}
-
-
-def _runtime_one(dtype: tf.DType) -> tf.Tensor:
-    """An eager ``1`` of ``dtype``: a traced step captures it as an input, not a constant."""
-    with tf.init_scope():
-        if not tf.executing_eagerly():  # a TF1-style graph: a tensor of that graph, not cached
-            return tf.ones([], dtype)
-        one = _ONES.get(dtype)
-        if one is None:
-            one = _ONES[dtype] = tf.ones([], dtype)
-    return one
-
-
-# Sparse-update helpers shared by the optimizers' _apply_sparse hooks.
-def gather_rows(var: tf.Variable, indices: tf.Tensor) -> tf.Tensor:
-    """The rows ``indices`` of ``var`` (helper for sparse hooks)."""
-    return tf.gather(var, indices)
-
-
-def set_rows(var: tf.Variable, indices: tf.Tensor, rows: tf.Tensor) -> Any:
-    """Write ``rows`` into the rows ``indices`` of ``var`` (indices must be unique)."""
-    return var.scatter_update(tf.IndexedSlices(rows, indices))

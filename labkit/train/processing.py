@@ -28,6 +28,7 @@ The clipping steps call TensorFlow's own ops (``tf.clip_by_norm``, ``tf.clip_by_
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -76,6 +77,11 @@ def _pairs(grads_and_vars: Any) -> GradsAndVars:
     return out
 
 
+def _times(t: tf.Tensor, weight: Any) -> tf.Tensor:
+    """``t * weight`` in ``t``'s dtype."""
+    return t * tf.cast(weight, t.dtype)
+
+
 def _map_values(g: Any, fn: Callable[[tf.Tensor], tf.Tensor]) -> Any:
     """Apply ``fn`` to a dense gradient, or to the values of an IndexedSlices one."""
     if g is None:
@@ -100,6 +106,9 @@ class GradientStep:
     def __init__(self, fn: Callable[[GradsAndVars], GradsAndVars], description: str) -> None:
         self._fn = fn
         self.description = description
+        self.last_global_norm: Any = None  # set by clip_by_global_norm's step each call
+        self.calls: Any = None             # a counter variable, for steps that count calls
+        self._chain_parts: list[GradientStep] = [self]  # what chain() flattens this step into
 
     def __call__(self, grads_and_vars: Iterable[tuple[Any, tf.Variable]]) -> GradsAndVars:
         """Process ``grads_and_vars``; returns a new list of pairs."""
@@ -259,7 +268,7 @@ def scale(weights: Mapping[Any, float] | Iterable[tuple[Any, float]],
             w = by_ref.get(v.ref()) if isinstance(v, tf.Variable) else None
             if w is None:
                 w = by_name.get(_var_name(v), d)
-            out.append((_map_values(g, lambda t, w=w: t * tf.cast(w, t.dtype)), v))
+            out.append((_map_values(g, functools.partial(_times, weight=w)), v))
         return out
 
     shown = {**{_var_name(r.deref()): w for r, w in by_ref.items()}, **by_name}
@@ -325,7 +334,7 @@ def chain(*steps: GradientStep | Callable[[GradsAndVars], GradsAndVars]) -> Grad
                             f"variable) pairs. Received: steps[{i}]={s!r}")
     flat: list[Any] = []
     for s in steps:
-        flat.extend(s._chain_parts if hasattr(s, "_chain_parts") else [s])
+        flat.extend(s._chain_parts if isinstance(s, GradientStep) else [s])
 
     def fn(pairs: GradsAndVars) -> GradsAndVars:
         for s in flat:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_lr_l1_l2, _check_number, add_square
+from labkit.train import streamed
+from labkit.train.optimizer import Hyper, Optimizer
 from labkit.train.proximal_gradient_descent import proximal_step
+from labkit.train.validation import check_lr_l1_l2, check_number
 
 __all__ = ["ProximalAdagradOptimizer"]
 
@@ -49,8 +51,8 @@ class ProximalAdagradOptimizer(Optimizer):
     def __init__(self, learning_rate: Hyper, initial_accumulator_value: float = 0.1,
                  l1_regularization_strength: Hyper = 0.0, l2_regularization_strength: Hyper = 0.0,
                  use_locking: bool = False, name: str = "ProximalAdagrad") -> None:
-        _check_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
-        _check_number("initial_accumulator_value", initial_accumulator_value, low=0.0,
+        check_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
+        check_number("initial_accumulator_value", initial_accumulator_value, low=0.0,
                       low_open=True, text="> 0")
         super().__init__(use_locking, name)
         self._initial_accumulator_value = initial_accumulator_value
@@ -62,7 +64,7 @@ class ProximalAdagradOptimizer(Optimizer):
 
     def _update_rule(self, grad, var, slots):
         dt = var.dtype
-        accum = add_square(slots["accumulator"], grad)
+        accum = streamed.add_square(slots["accumulator"], grad)
         lr_t = self._hyper("learning_rate", dt) * tf.math.rsqrt(accum)
         prox = var - grad * lr_t
         new_var = proximal_step(prox, lr_t, self._hyper("l1", dt), self._hyper("l2", dt))

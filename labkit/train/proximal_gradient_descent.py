@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_lr_l1_l2
+from labkit.train.optimizer import Hyper, Optimizer
+from labkit.train.validation import check_lr_l1_l2
 
 __all__ = ["ProximalGradientDescentOptimizer"]
 
@@ -52,7 +53,7 @@ class ProximalGradientDescentOptimizer(Optimizer):
     def __init__(self, learning_rate: Hyper, l1_regularization_strength: Hyper = 0.0,
                  l2_regularization_strength: Hyper = 0.0, use_locking: bool = False,
                  name: str = "ProximalGradientDescent") -> None:
-        _check_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
+        check_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
         super().__init__(use_locking, name)
         self._set_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from labkit.train.optimizer import Hyper, Optimizer, _check_bool, _check_number, times_runtime_one
+from labkit.train import streamed
+from labkit.train.optimizer import Hyper, Optimizer
+from labkit.train.validation import check_bool, check_number
 
 __all__ = ["RMSPropOptimizer"]
 
@@ -57,14 +59,14 @@ class RMSPropOptimizer(Optimizer):
     def __init__(self, learning_rate: Hyper, decay: Hyper = 0.9, momentum: Hyper = 0.0,
                  epsilon: Hyper = 1e-10, use_locking: bool = False, centered: bool = False,
                  name: str = "RMSProp") -> None:
-        _check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-        _check_number("decay", decay, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
-        _check_number("momentum", momentum, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
-        _check_number("epsilon", epsilon, low=0.0, text=">= 0", unusual=(0.0,))
+        check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
+        check_number("decay", decay, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
+        check_number("momentum", momentum, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
+        check_number("epsilon", epsilon, low=0.0, text=">= 0", unusual=(0.0,))
         super().__init__(use_locking, name)
         self._learning_rate, self._decay = learning_rate, decay
         self._momentum, self._epsilon = momentum, epsilon
-        self._centered = _check_bool("centered", centered)
+        self._centered = check_bool("centered", centered)
         self._set_hyper("learning_rate", learning_rate)
         self._set_hyper("decay", decay)
         self._set_hyper("momentum", momentum)
@@ -90,5 +92,4 @@ class RMSPropOptimizer(Optimizer):
         else:
             mom = slots["momentum"] * mu + (grad * lr) / tf.sqrt(ms + eps)
         new["momentum"] = mom
-        # var - mom alone would get XLA's slow tiled emitter (see times_runtime_one)
-        return var - times_runtime_one(mom), new
+        return streamed.subtract(var, mom), new

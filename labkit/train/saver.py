@@ -32,92 +32,20 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-_TMP_MARK = ".tmp-"
+from labkit.checkpoints import (
+    TMP_MARK,
+    CheckpointError,
+    checkpoint_files,
+    latest_checkpoint,
+    list_checkpoints,
+    read_checkpoint,
+    restore_newest_good,
+    verify_checkpoint,
+)
+
+__all__ = ["Saver", "latest_checkpoint", "list_checkpoints"]
+
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _checkpoint_files(prefix: str) -> list[str]:
-    """The files of a TF2 checkpoint prefix: data shards then the index."""
-    return sorted(glob.glob(glob.escape(prefix) + ".data-*")) + [prefix + ".index"]
-
-
-def _is_temp(path: str) -> bool:
-    return _TMP_MARK in os.path.basename(path)
-
-
-def _step_of(prefix: str) -> int | None:
-    m = re.search(r"-(\d+)$", prefix)
-    return int(m.group(1)) if m else None
-
-
-def _quick_ok(prefix: str) -> bool:
-    """True when the prefix's index exists, parses and its data shards are present."""
-    index = prefix + ".index"
-    if _is_temp(prefix) or not os.path.isfile(index):
-        return False
-    try:
-        import tensorflow as tf
-
-        tf.train.load_checkpoint(prefix)
-    except Exception:  # any failure means "not usable"
-        return False
-    return True
-
-
-def list_checkpoints(checkpoint_dir: str, latest_filename: str | None = None) -> list[str]:
-    """All checkpoint prefixes in a folder, oldest first (temporary files excluded).
-
-    Order: the ``checkpoint`` state file's list (oldest to newest, its latest last), then any
-    other ``*.index`` in the folder that the state file does not list, by step number / mtime.
-    Introduced in notebooks/09_saver.ipynb.
-    """
-    if not isinstance(checkpoint_dir, (str, os.PathLike)):
-        raise TypeError(
-            f"`checkpoint_dir` must be a path. Received: checkpoint_dir={checkpoint_dir!r}"
-        )
-    checkpoint_dir = os.fspath(checkpoint_dir)
-    if not os.path.isdir(checkpoint_dir):
-        return []
-    import tensorflow as tf
-
-    listed: list[str] = []
-    try:
-        state = tf.train.get_checkpoint_state(checkpoint_dir, latest_filename)
-    except Exception:  # an unreadable state file is ignored, the folder is scanned
-        state = None
-    if state is not None:
-        for p in [*state.all_model_checkpoint_paths, state.model_checkpoint_path]:
-            if not p:
-                continue
-            full = p if os.path.isabs(p) else os.path.join(checkpoint_dir, p)
-            if full in listed:
-                listed.remove(full)
-            listed.append(full)
-    others = [
-        f[: -len(".index")]
-        for f in glob.glob(os.path.join(glob.escape(checkpoint_dir), "*.index"))
-        if not _is_temp(f)
-    ]
-    others = [p for p in others if p not in listed]
-
-    def order(p: str) -> tuple[int, float]:
-        step = _step_of(p)
-        return (step if step is not None else -1, os.path.getmtime(p + ".index"))
-
-    return sorted(others, key=order) + listed
-
-
-def latest_checkpoint(checkpoint_dir: str, latest_filename: str | None = None) -> str | None:
-    """The newest complete checkpoint prefix in a folder, or None.
-
-    Like ``tf.train.latest_checkpoint`` but never reports a checkpoint whose index is missing
-    or unreadable or whose data shards are gone (it falls back to the next newest one), and
-    never a temporary file of an interrupted save. Introduced in notebooks/09_saver.ipynb.
-    """
-    for prefix in reversed(list_checkpoints(checkpoint_dir, latest_filename)):
-        if _quick_ok(prefix):
-            return prefix
-    return None
 
 
 class Saver:
@@ -288,7 +216,7 @@ class Saver:
 
         # 1. write everything under a temporary prefix (an interrupted write stays invisible)
         base = os.path.basename(prefix)
-        tmp_prefix = os.path.join(directory, f".{base}{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        tmp_prefix = os.path.join(directory, f".{base}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
             self._ckpt.write(tmp_prefix)
             # 2. never replace a checkpoint by one that holds less (e.g. a save right after a
@@ -300,7 +228,7 @@ class Saver:
                 os.remove(final_index)
             for old in glob.glob(glob.escape(prefix) + ".data-*"):
                 os.remove(old)
-            tmp_files = _checkpoint_files(tmp_prefix)
+            tmp_files = checkpoint_files(tmp_prefix)
             for f in tmp_files[:-1]:
                 os.replace(f, prefix + f[len(tmp_prefix):])
             os.replace(tmp_files[-1], final_index)
@@ -314,7 +242,7 @@ class Saver:
             drop = self._rotate(now)
             self._write_state(directory, prefix, latest_filename)
             for p in drop:
-                for f in _checkpoint_files(p):
+                for f in checkpoint_files(p):
                     _remove_quietly(f)
         return prefix
 
@@ -328,8 +256,6 @@ class Saver:
         (``save_path`` may then also be the folder itself).
         """
         del sess
-        from labkit import checkpoints
-
         if save_path is None or not isinstance(save_path, (str, os.PathLike)):
             raise ValueError(
                 "`save_path` must be a checkpoint prefix (e.g. from latest_checkpoint(dir)). "
@@ -337,12 +263,12 @@ class Saver:
             )
         save_path = os.fspath(save_path)
         if fallback:
-            return checkpoints.restore_newest_good(self, save_path).status
+            return restore_newest_good(self, save_path).status
         if self.verify_on_restore:
-            checkpoints.verify_checkpoint(save_path, root=self._ckpt)
+            verify_checkpoint(save_path, root=self._ckpt)
         elif not os.path.isfile(save_path + ".index"):
-            raise checkpoints.CheckpointError(save_path, "no such checkpoint (missing .index file)")
-        return checkpoints.read_checkpoint(self._ckpt, save_path)
+            raise CheckpointError(save_path, "no such checkpoint (missing .index file)")
+        return read_checkpoint(self._ckpt, save_path)
 
     # ---------------------------------------------------------------- internals
     def _rotate(self, now: float) -> list[str]:
@@ -368,7 +294,7 @@ class Saver:
         lines += [f"all_model_checkpoint_paths: {_quote(p)}" for p in rel]
         name = latest_filename or "checkpoint"
         target = os.path.join(directory, name)
-        tmp = os.path.join(directory, f".{name}{_TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        tmp = os.path.join(directory, f".{name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
             with open(tmp, "w") as f:
                 f.write("\n".join(lines) + "\n")
@@ -378,8 +304,8 @@ class Saver:
 
     @staticmethod
     def _clean_stale_temp(directory: str) -> None:
-        for f in glob.glob(os.path.join(glob.escape(directory), f".*{_TMP_MARK}*")):
-            m = re.search(re.escape(_TMP_MARK) + r"(\d+)-", os.path.basename(f))
+        for f in glob.glob(os.path.join(glob.escape(directory), f".*{TMP_MARK}*")):
+            m = re.search(re.escape(TMP_MARK) + r"(\d+)-", os.path.basename(f))
             if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
                 _remove_quietly(f)
 
@@ -394,8 +320,6 @@ def _refuse_to_lose(prefix: str, new_prefix: str) -> None:
         return
     import tensorflow as tf
 
-    from labkit.checkpoints import CheckpointError
-
     try:
         old = set(tf.train.load_checkpoint(prefix).get_variable_to_shape_map())
     except Exception:  # the old one is unreadable: replacing it loses nothing
@@ -409,10 +333,8 @@ def _refuse_to_lose(prefix: str, new_prefix: str) -> None:
 
 
 def _is_trackable(obj: Any) -> bool:
-    try:
-        from tensorflow.python.trackable.base import Trackable
-    except ImportError:  # pragma: no cover
-        return True
+    from labkit._tf_private import Trackable
+
     return isinstance(obj, Trackable)
 
 
