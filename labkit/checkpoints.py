@@ -144,7 +144,7 @@ def list_checkpoints(checkpoint_dir: str, latest_filename: str | None = None) ->
         for p in [*state.all_model_checkpoint_paths, state.model_checkpoint_path]:
             if not p:
                 continue
-            full = p if os.path.isabs(p) else os.path.join(checkpoint_dir, p)
+            full = p  # tf.train.get_checkpoint_state already joined relative names to the folder
             if full in listed:
                 listed.remove(full)
             listed.append(full)

@@ -318,3 +318,13 @@ def test_train_digits_resume_keeps_rotation_and_never_rewrites_a_finished_run(tm
     assert {f: open(f, "rb").read() for f in sorted(glob.glob(os.path.join(ckpt, "*")))} == before
     keys = _keys(kept[-1])
     assert any("OPTIMIZER_SLOT" in k for k in keys) and any("beta1_power" in k for k in keys)
+
+
+def test_listing_a_relative_folder_names_each_checkpoint_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _, _, step, saver = _adam_run(str(tmp_path))
+    saver.save(None, os.path.join("run", "m"), global_step=step)
+    from labkit.train.saver import latest_checkpoint
+
+    assert list_checkpoints("run") == [os.path.join("run", "m-3")]
+    assert latest_checkpoint("run") == os.path.join("run", "m-3")
