@@ -46,3 +46,24 @@ def test_check_batchnorm_training():
     assert not ex.check_batchnorm_training(None).ok
     with pytest.raises(TypeError, match="train_call"):
         ex.check_batchnorm_training(42)
+
+
+@pytest.mark.parametrize("kept, share, ok, word", [
+    (1.25, 0.2, True, "1.25"),
+    (1.0, 0.2, False, "not left at 1"),
+    (0.8, 0.2, False, "DIVIDED"),
+    (5.0, 0.2, False, "1 / rate"),
+    (2.0, 0.2, False, "not 2.0"),
+    (1.25, 0.8, False, "share KEPT"),
+    (1.25, 0.5, False, "about rate"),
+    (None, 0.2, False, "replace None"),
+])
+def test_check_dropout_prediction(kept, share, ok, word):
+    fb = ex.check_dropout_prediction(kept, share)
+    assert fb.ok is ok, fb.message
+    assert word in fb.message
+
+
+def test_check_dropout_prediction_rejects_non_numbers():
+    with pytest.raises(TypeError, match="kept_value"):
+        ex.check_dropout_prediction("1.25", 0.2)

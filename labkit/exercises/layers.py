@@ -122,3 +122,44 @@ def check_batchnorm_training(train_call: Callable) -> Feedback:
         f"moving_mean = 0.01 * batch mean = {[round(float(v), 4) for v in moving_mean]}, the same as TF1's "
         f"update op; the output is normalised with the batch statistics: {batch_normalised}."
     )
+
+
+def check_dropout_prediction(kept_value, share_dropped) -> Feedback:
+    """Exercise: predict what ``Dropout(rate=0.2)`` does to a row of ones with ``training=True``.
+
+    Introduced in notebooks/01_layers.ipynb. The learner predicts the value of the units that
+    are kept and the share of units set to 0; the check runs the layer on ``tf.ones([1, 10000])``
+    and names the mistake (no rescaling, scaling by the rate, keep_prob and rate swapped).
+    """
+    if kept_value is None or share_dropped is None:
+        return hint("predict both numbers first: `kept_value` and `share_dropped` (replace None).")
+    for arg, value in (("kept_value", kept_value), ("share_dropped", share_dropped)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+            raise TypeError(f"`{arg}` must be a number. Received: {arg}={value!r}")
+    import keras
+    import tensorflow as tf
+
+    out = keras.layers.Dropout(rate=0.2, seed=0)(tf.ones([1, 10000]), training=True).numpy()
+    kept = out[out != 0]
+    want_value = float(kept[0])
+    want_share = 1.0 - kept.size / out.size
+    problems = []
+    if abs(kept_value - want_value) > 1e-3:
+        if abs(kept_value - 1.0) < 1e-9:
+            problems.append("kept units are not left at 1: Keras (like tf.nn.dropout in TF1) scales them by "
+                            "1 / (1 - rate) during training, so the expected sum stays the same")
+        elif abs(kept_value - 0.8) < 1e-9:
+            problems.append("0.8 multiplies by the share kept; the kept units are DIVIDED by it: 1 / 0.8")
+        elif abs(kept_value - 5.0) < 1e-9:
+            problems.append("5.0 is 1 / rate; the scaling is 1 / (1 - rate), the inverse of the share kept")
+        else:
+            problems.append(f"a kept unit is {want_value:.4g}, not {kept_value}")
+    if abs(share_dropped - want_share) > 0.03:
+        if abs(share_dropped - 0.8) < 0.03:
+            problems.append("0.8 is the share KEPT: `rate` is the share dropped (TF1's keep_prob was the share kept)")
+        else:
+            problems.append(f"the share dropped is about rate = 0.2, not {share_dropped}")
+    if problems:
+        return hint("; ".join(problems) + ".")
+    return passed(f"kept units become 1 / (1 - 0.2) = {want_value:.4g} and {want_share:.1%} of them are 0 "
+                  "(random, close to rate = 0.2).")
