@@ -56,16 +56,16 @@ SPLIT_CASES = [
 def test_check_split(case, args, ok, needle):
     fb = cap.check_split(*args)
     assert fb.ok is ok and needle in fb.message, fb.message
-    assert ok or fb.message.startswith("data split:")
+    assert ok or fb.message.startswith("Step 1 (data split):")
 
 
 # --- model and loss ---------------------------------------------------------------------------
 
 MODEL_CASES = [
     ("right", lambda: (tiny_model(), LOSS), True, "untrained loss"),
-    ("no model", lambda: (None, LOSS), False, "model: `model` is still None"),
+    ("no model", lambda: (None, LOSS), False, "Step 2 (model): `model` is still None"),
     ("not keras", lambda: (lambda x: x, LOSS), False, "not a Keras model"),
-    ("no loss", lambda: (tiny_model(), None), False, "loss: `loss_fn` is still None"),
+    ("no loss", lambda: (tiny_model(), None), False, "Step 2 (loss): `loss_fn` is still None"),
     ("wrong classes", lambda: (tiny_model(units=3), LOSS), False, "must end in Dense(10)"),
     ("too big", lambda: (keras.Sequential([keras.Input((64,)), keras.layers.Dense(2000),
                                            keras.layers.Dense(10)]), LOSS), False, "keep it small"),
@@ -86,8 +86,8 @@ def test_check_model(case, make, ok, needle):
 
 OPTIMIZER_CASES = [
     ("right", lambda: scheduled_adam(), True, "CosineDecay: learning rate 0.01 at step 0, 0.001 at step 100"),
-    ("none", lambda: None, False, "optimizer: `optimizer` is still None"),
-    ("constant rate", lambda: keras.optimizers.Adam(0.01), False, "schedule: your optimizer's learning rate is a constant"),
+    ("none", lambda: None, False, "Step 3 (optimizer): `optimizer` is still None"),
+    ("constant rate", lambda: keras.optimizers.Adam(0.01), False, "Step 3 (schedule): your optimizer's learning rate is a constant"),
     ("TF1 optimizer", lambda: tf.compat.v1.train.AdamOptimizer(0.01), False, "TF1-style optimizer"),
     ("labkit optimizer", lambda: __import__("labkit.train", fromlist=["AdamOptimizer"]).AdamOptimizer(0.01),
      False, "TF1-style optimizer"),
@@ -119,7 +119,7 @@ def _raise(grads):
 CLIP_CASES = [
     ("per tensor (the seed's clip_by_norm)", lambda gs: [tf.clip_by_norm(g, 5.0) for g in gs], True, "per tensor"),
     ("global", lambda gs: tf.clip_by_global_norm(gs, 5.0)[0], True, "global"),
-    ("none", None, False, "clipping: no clipping: `clip_gradients` is still None"),
+    ("none", None, False, "Step 4 (clipping): no clipping: `clip_gradients` is still None"),
     ("identity", lambda gs: gs, False, "no clipping: your step's gradients are not clipped"),
     ("clip_by_value", lambda gs: [tf.clip_by_value(g, -5.0, 5.0) for g in gs], False, "that is clip_by_value"),
     ("normalise every gradient", lambda gs: [g * 5.0 / tf.norm(g) for g in gs], False, "must pass through unchanged"),
@@ -156,7 +156,7 @@ def make_step(model, optimizer, *, clip=True, apply_times=1, returns=True, decor
 STEP_CASES = [
     ("right", {}, {}, True, "lowered the loss"),
     ("keras clipnorm instead of tf.clip_by_norm", {"clip": False}, {"clipnorm": 5.0}, True, "lowered the loss"),
-    ("no clipping", {"clip": False}, {}, False, "clipping: no clipping: your step's gradients are not clipped"),
+    ("no clipping", {"clip": False}, {}, False, "Step 5 (train step): no clipping: your step's gradients are not clipped"),
     ("not a tf.function", {"decorate": False}, {}, False, "decorate it with @tf.function"),
     ("never applies", {"apply_times": 0}, {}, False, "optimizer.iterations did not move"),
     ("applies twice", {"apply_times": 2}, {}, False, "grew by 2"),

@@ -2,10 +2,10 @@
 
 The capstone assembles a training program step by step on the learner's own objects; after
 each step one check looks at what the learner built and, when a step is missing or wrong,
-names the step and the mistake ("clipping: your step's gradients are not clipped", "data
-split: the validation set overlaps the training set"). Every check accepts ``None`` for an
-object not written yet and answers with a hint instead of raising, so a notebook with empty
-steps still runs top to bottom.
+names the step and the mistake ("Step 5 (train step): no clipping: your step's gradients are
+not clipped", "Step 1 (data split): the validation set overlaps the training set"). Every check
+accepts ``None`` for an object not written yet and answers with a hint instead of raising, so a
+notebook with empty steps still runs top to bottom.
 
 The steps, in order: :func:`check_split`, :func:`check_model`, :func:`check_optimizer`,
 :func:`check_clipping`, :func:`check_train_step`, :func:`check_summaries`,
@@ -44,6 +44,22 @@ NUM_CLASSES = 10
 NUM_FEATURES = 64
 MAX_PARAMS = 100_000
 
+# Each hint starts with the notebook's step, so that the learner knows which cell to revisit.
+_STEP = {
+    "data split": "Step 1 (data split)",
+    "model": "Step 2 (model)",
+    "loss": "Step 2 (loss)",
+    "optimizer": "Step 3 (optimizer)",
+    "schedule": "Step 3 (schedule)",
+    "clipping": "Step 4 (clipping)",
+    "train step": "Step 5 (train step)",
+    "summaries": "Step 6 (summaries)",
+    "checkpoint and resume": "Step 7 (checkpoint and resume)",
+    "export": "Step 8 (export)",
+    "reload and predict": "Step 8 (reload and predict)",
+    "model.fit": "The model.fit path",
+}
+
 
 def _as_int(answer: Any) -> int | None:
     if isinstance(answer, bool):
@@ -75,7 +91,7 @@ def check_split(x_train: Any, y_train: Any, x_val: Any, y_val: Any, x_test: Any,
     images, ``y_*`` (n,) integer labels 0-9. Overlap is found by content (the 1797 images of
     scikit-learn's digits set are all distinct, so an image in two sets is a leak).
     """
-    step = "data split"
+    step = _STEP["data split"]
     parts = {"training": (x_train, y_train), "validation": (x_val, y_val), "test": (x_test, y_test)}
     names = {"training": ("x_train", "y_train"), "validation": ("x_val", "y_val"), "test": ("x_test", "y_test")}
     arrays = {}
@@ -129,14 +145,14 @@ def check_model(model: Any, loss_fn: Any, x: Any, y: Any) -> Feedback:
     """
     import keras
 
-    step = "model"
+    step = _STEP["model"]
     if model is None:
         return _missing(step, "model", "build a small keras.Sequential ending in Dense(10).")
     if not isinstance(model, keras.Model):
         return hint(f"{step}: `model` is a {type(model).__name__}, not a Keras model "
                     "(keras.Sequential([...]) or keras.Model).")
     if loss_fn is None:
-        return _missing("loss", "loss_fn", "use keras.losses.SparseCategoricalCrossentropy "
+        return _missing(_STEP["loss"], "loss_fn", "use keras.losses.SparseCategoricalCrossentropy "
                         "(labels are integers 0-9).")
     x = np.asarray(x, np.float32)
     out = np.asarray(model(x, training=False))
@@ -152,14 +168,14 @@ def check_model(model: Any, loss_fn: Any, x: Any, y: Any) -> Feedback:
         from_logits = loss_fn.get_config().get("from_logits")
     probabilities = bool((out >= 0).all() and np.allclose(out.sum(axis=1), 1.0, atol=1e-4))
     if from_logits is True and probabilities:
-        return hint("loss: your last layer applies softmax and the loss has from_logits=True, "
+        return hint(f"{_STEP['loss']}: your last layer applies softmax and the loss has from_logits=True, "
                     "so softmax is applied twice. Drop the activation of the last Dense layer.")
     if from_logits is False and not probabilities:
-        return hint("loss: your model outputs logits (rows do not sum to 1) but the loss has "
+        return hint(f"{_STEP['loss']}: your model outputs logits (rows do not sum to 1) but the loss has "
                     "from_logits=False and reads them as probabilities. Pass from_logits=True.")
     loss = float(loss_fn(np.asarray(y), out))
     if not math.isfinite(loss) or abs(loss - math.log(NUM_CLASSES)) > 1.0:
-        return hint(f"loss: the untrained model's loss is {_fmt(loss)}; with 10 classes and random "
+        return hint(f"{_STEP['loss']}: the untrained model's loss is {_fmt(loss)}; with 10 classes and random "
                     f"weights it should be near ln 10 = {math.log(NUM_CLASSES):.2f}. Check the "
                     "loss function and the labels.")
     return passed(f"{step}: {params} parameters, output shape (n, {NUM_CLASSES}); untrained loss "
@@ -178,7 +194,7 @@ def check_optimizer(optimizer: Any, total_steps: int) -> Feedback:
     import keras
     import tensorflow as tf
 
-    step = "optimizer"
+    step = _STEP["optimizer"]
     if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
         raise ValueError(f"`total_steps` must be an integer >= 1. Received: total_steps={total_steps!r}")
     if optimizer is None:
@@ -190,11 +206,11 @@ def check_optimizer(optimizer: Any, total_steps: int) -> Feedback:
         return hint(f"{step}: `optimizer` is a {type(optimizer).__name__}, not a Keras optimizer.")
     schedule = getattr(optimizer, "_learning_rate", None)
     if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
-        return hint("schedule: your optimizer's learning rate is a constant; pass a "
+        return hint(f"{_STEP['schedule']}: your optimizer's learning rate is a constant; pass a "
                     "keras.optimizers.schedules object (e.g. CosineDecay) as learning_rate.")
     start, end = float(schedule(0)), float(schedule(total_steps))
     if math.isclose(start, end, rel_tol=1e-6):
-        return hint(f"schedule: {type(schedule).__name__} gives {_fmt(start)} at step 0 and at step "
+        return hint(f"{_STEP['schedule']}: {type(schedule).__name__} gives {_fmt(start)} at step 0 and at step "
                     f"{total_steps}; it must change over the run (check decay_steps).")
     return passed(f"{step}: {type(optimizer).__name__} with {type(schedule).__name__}: learning "
                   f"rate {_fmt(start)} at step 0, {_fmt(end)} at step {total_steps}.")
@@ -220,7 +236,7 @@ def check_clipping(clip_gradients: Any, clip_norm: Any) -> Feedback:
     """
     import tensorflow as tf
 
-    step = "clipping"
+    step = _STEP["clipping"]
     if clip_gradients is None:
         return hint(f"{step}: no clipping: `clip_gradients` is still None, so your step's "
                     "gradients are not clipped. Write it with tf.clip_by_norm.")
@@ -292,7 +308,7 @@ def check_train_step(train_step: Any, model: Any, optimizer: Any, loss_fn: Any, 
     """
     import tensorflow as tf
 
-    step = "train step"
+    step = _STEP["train step"]
     for name, value in (("train_step", train_step), ("model", model), ("optimizer", optimizer),
                         ("loss_fn", loss_fn)):
         if value is None:
@@ -324,7 +340,7 @@ def check_train_step(train_step: Any, model: Any, optimizer: Any, loss_fn: Any, 
                     "can log it.")
     keras_clip = any(getattr(optimizer, a, None) for a in ("clipnorm", "global_clipnorm", "clipvalue"))
     if not keras_clip and not _clips_in_graph(train_step, x, y):
-        return hint("clipping: no clipping: your step's gradients are not clipped (no "
+        return hint(f"{step}: no clipping: your step's gradients are not clipped (no "
                     "tf.clip_by_norm / tf.clip_by_global_norm in its graph, no clipnorm on the "
                     "optimizer). Call clip_gradients between tape.gradient and apply_gradients.")
     return passed(f"{step}: one call lowered the loss on a fixed batch and moved "
@@ -364,7 +380,7 @@ def check_summaries(logdir: Any, expected: Mapping[str, Mapping[int, float]]) ->
 
     Introduced in notebooks/11_capstone.ipynb. ``expected`` is ``{tag: {step: value}}``.
     """
-    step = "summaries"
+    step = _STEP["summaries"]
     if logdir is None:
         return _missing(step, "logdir", "write with tf.summary.create_file_writer(logdir).")
     files = [f for f in (os.listdir(logdir) if os.path.isdir(logdir) else [])
@@ -411,7 +427,7 @@ def check_resume(uninterrupted: Any, resumed: Any, ckpt_dir: Any) -> Feedback:
     """
     import tensorflow as tf
 
-    step = "checkpoint and resume"
+    step = _STEP["checkpoint and resume"]
     if uninterrupted is None or resumed is None:
         name = "uninterrupted" if uninterrupted is None else "resumed"
         return _missing(step, name, "run train(...) to get it.")
@@ -530,24 +546,24 @@ def check_export(export_dir: Any, direct: Any, served: Any) -> Feedback:
     Introduced in notebooks/11_capstone.ipynb. ``direct`` are the trained model's outputs on
     some inputs, ``served`` the reloaded SavedModel's outputs on the same inputs.
     """
-    step = "export"
+    step = _STEP["export"]
     if export_dir is None:
         return _missing(step, "export_dir", "model.export(export_dir) writes a SavedModel there.")
     if not os.path.isfile(os.path.join(os.fspath(export_dir), "saved_model.pb")):
         return hint(f"{step}: no saved_model.pb in {os.fspath(export_dir)!r}: call "
                     "model.export(export_dir) (or tf.saved_model.save).")
     if direct is None:
-        return _missing("reload and predict", "direct", "the trained model's outputs on x_test.")
+        return _missing(_STEP["reload and predict"], "direct", "the trained model's outputs on x_test.")
     if served is None:
-        return _missing("reload and predict", "served", "reload with tf.saved_model.load(export_dir) "
+        return _missing(_STEP["reload and predict"], "served", "reload with tf.saved_model.load(export_dir) "
                         "and call its .serve(x).")
     direct, served = np.asarray(direct), np.asarray(served)
     if direct.shape != served.shape:
-        return hint(f"reload and predict: the reloaded model gives shape {served.shape}, the "
+        return hint(f"{_STEP['reload and predict']}: the reloaded model gives shape {served.shape}, the "
                     f"trained one {direct.shape}: predict on the same inputs.")
     diff = float(np.abs(direct - served).max())
     if diff > 1e-5:
-        return hint(f"reload and predict: the reloaded model predicts differently (max |diff| "
+        return hint(f"{_STEP['reload and predict']}: the reloaded model predicts differently (max |diff| "
                     f"{diff:.3g}): did you export the model you trained, after training?")
     same = bool((direct.argmax(axis=1) == served.argmax(axis=1)).all())
     return passed(f"{step}: the reloaded SavedModel gives the trained model's outputs (max |diff| "
@@ -563,7 +579,7 @@ def check_fit_matches_loop(loop_accuracy: Any, fit_accuracy: Any, threshold: flo
 
     Introduced in notebooks/11_capstone.ipynb. Both accuracies must be >= ``threshold``.
     """
-    step = "model.fit"
+    step = _STEP["model.fit"]
     for name, value in (("loop_accuracy", loop_accuracy), ("fit_accuracy", fit_accuracy)):
         if value is None:
             return _missing(step, name, "the test accuracy of that run, a number in [0, 1].")
