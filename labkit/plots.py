@@ -52,11 +52,17 @@ class LivePlot:
 
     @property
     def widget(self):
-        """The ``ipywidgets.Image`` showing the figure (created on first use)."""
+        """The ``ipywidgets.Image`` showing the figure (created on first use).
+
+        It keeps the figure's own pixel width (shrinking only in a narrower output area), so a
+        box that stretches its children does not blow the PNG up into a blurry image.
+        """
         if self._image is None:
             import ipywidgets as widgets
 
-            self._image = widgets.Image(format="png")
+            width = int(round(self.fig.get_figwidth() * self.fig.dpi))
+            self._image = widgets.Image(format="png", layout=widgets.Layout(
+                width=f"{width}px", max_width="100%", height="auto"))
             self._image.value = self.to_png()
         return self._image
 

@@ -37,3 +37,11 @@ def test_draw_curves_uses_lab_colours():
 def test_bad_grid():
     with pytest.raises(ValueError, match="nrows=0"):
         LivePlot(nrows=0)
+
+
+def test_widget_keeps_the_figure_pixel_width():
+    from labkit.plots import LivePlot
+
+    plot = LivePlot(figsize=(5, 3), dpi=90)
+    layout = plot.widget.layout
+    assert (layout.width, layout.max_width, layout.height) == ("450px", "100%", "auto")
