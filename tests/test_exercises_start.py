@@ -18,3 +18,16 @@ def test_specific_hints():
     assert "array" in check_class_count(DIGITS, 3, DIGITS.y_test == 3).message
     wrong = check_class_count(DIGITS, 3, 1)
     assert not wrong and "sum" in wrong.message
+
+
+def test_division_prediction():
+    import pytest
+
+    from labkit.exercises.start import check_division_prediction
+
+    assert check_division_prediction("float64").ok
+    assert "integer division" in check_division_prediction("int32").message
+    assert "not float32" in check_division_prediction("float32").message
+    assert "dtype_prediction" in check_division_prediction(None).message
+    with pytest.raises(ValueError, match="prediction"):
+        check_division_prediction("float16")
