@@ -53,7 +53,8 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
 def configure_logical_cpus(num_devices: int = 2) -> list[str]:
     """Split the physical CPU into ``num_devices`` logical CPU devices; return their names.
 
-    Introduced in notebooks/12_scale_out.ipynb. Call it before anything else touches
+    The helper form of what the Setup cell of notebooks/12_scale_out.ipynb types
+    (``tf.config.set_logical_device_configuration``), tolerant of a second call. Call it before anything else touches
     TensorFlow's devices (in the notebook's Setup cell, before the first op). Calling it again
     with the same number is harmless.
 
@@ -82,7 +83,7 @@ def configure_logical_cpus(num_devices: int = 2) -> list[str]:
 def mirrored_strategy(num_replicas: int = 2):
     """A ``tf.distribute.MirroredStrategy`` over the first ``num_replicas`` logical CPUs.
 
-    Introduced in notebooks/12_scale_out.ipynb. Uses ``ReductionToOneDevice`` for the
+    The strategy notebooks/12_scale_out.ipynb builds by hand, as a helper. Uses ``ReductionToOneDevice`` for the
     all-reduce (NCCL is for GPUs). Run :func:`configure_logical_cpus` first.
 
     Raises:
@@ -241,8 +242,9 @@ def replica_gradients(strategy: Any, loss_fn: Callable[..., Any], var_list: Sequ
                       *inputs: Any) -> list[Any]:
     """Per-replica gradients of ``loss_fn(*inputs)`` (distributed inputs), then summed.
 
-    Introduced in notebooks/12_scale_out.ipynb, where it shows that the sum over replicas of
-    each replica's gradient is the gradient of the whole global batch. Call it inside a
+    The helper form of the ``strategy.run`` + ``strategy.reduce(SUM)`` cell of
+    notebooks/12_scale_out.ipynb (which types it out); here dense gradients and
+    ``tf.IndexedSlices`` both go through ``batch_reduce_to``. Call it inside a
     ``tf.function`` or eagerly; ``loss_fn`` runs on every replica.
     """
     import tensorflow as tf
@@ -262,7 +264,8 @@ def make_distributed_train_step(strategy: Any, model: Any, optimizer: Distribute
                                 global_batch_size: int) -> Callable[..., Any]:
     """A ``tf.function`` ``step(x, y) -> loss`` training ``model`` under ``strategy``.
 
-    Introduced in notebooks/12_scale_out.ipynb. ``x, y`` are distributed batches (from
+    The helper form of the ``train`` step notebooks/12_scale_out.ipynb types out
+    (scripts/multiworker.py uses it). ``x, y`` are distributed batches (from
     ``strategy.experimental_distribute_dataset``); the model outputs logits; the loss is the
     sparse softmax cross-entropy averaged over the *global* batch, so summing the replicas'
     gradients gives the gradient one device would compute on the same global batch.
@@ -296,7 +299,7 @@ def make_distributed_train_step(strategy: Any, model: Any, optimizer: Distribute
 def tf_config(worker_ports: Sequence[int], index: int) -> str:
     """The ``TF_CONFIG`` JSON for worker ``index`` of a cluster on 127.0.0.1.
 
-    Introduced in notebooks/12_scale_out.ipynb (scripts/multiworker.py uses it). Worker 0 is
+    Used by scripts/multiworker.py (notebooks/12_scale_out.ipynb prints one). Worker 0 is
     the chief: it alone writes checkpoints.
     """
     import json
