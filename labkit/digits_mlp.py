@@ -1,7 +1,9 @@
 """A small MLP for the offline digits set (introduced in notebooks/05_digits_comparison.ipynb).
 
-Trained with the TF1-style optimizers of ``labkit.train`` (or ``tf.compat.v1.train``) through
-``compute_gradients`` / ``apply_gradients`` inside one ``tf.function`` per step.
+``build_mlp`` and ``evaluate`` are shared by the notebooks. ``make_train_step`` is the
+training CLI's step (``labkit/train_digits.py``): the TF1 form, ``compute_gradients`` /
+``apply_gradients`` inside one ``tf.function``. The notebooks write their train step themselves
+(a ``tf.GradientTape`` step in notebooks/05_digits_comparison.ipynb).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def make_train_step(model: tf.keras.Model, optimizer: Any,
                     clip_norm: float | None = None) -> Callable[[Any, Any], tf.Tensor]:
     """A ``tf.function`` ``step(x, y) -> loss`` doing one optimizer step on a batch.
 
-    Introduced in notebooks/05_digits_comparison.ipynb. Uses the TF1 API
+    Used by ``labkit/train_digits.py``. Uses the TF1 API
     ``optimizer.compute_gradients(loss_fn, var_list)`` then ``apply_gradients``, so it works
     with ``labkit.train`` optimizers and with ``tf.compat.v1.train`` ones. ``clip_norm``
     (optional, > 0) clips each gradient by its norm between the two calls. Passes the
