@@ -1,7 +1,7 @@
 """A small training run that saves every few steps and resumes exactly -- to be killed on purpose.
 
-Introduced in notebooks/09_saver.ipynb ("simulate crash" button); also used by
-tests/test_crash_resume.py, which SIGKILLs it at random moments, including during saves.
+Used by tests/test_crash_resume.py, which SIGKILLs it at random moments, including during
+saves (notebooks/09_saver.ipynb teaches interrupt-and-resume with Keras's BackupAndRestore).
 
 Run it::
 
@@ -106,7 +106,7 @@ def train(
     """Train to ``steps`` global steps, resuming from ``ckpt_dir``; return a small summary.
 
     ``emit`` receives each event line (default: print, nothing if ``quiet``). ``sleep`` seconds
-    are waited after every step so a human can press "simulate crash" in time. ``optimizer``:
+    are waited after every step (time to press Ctrl-C in a demo). ``optimizer``:
     ``"labkit"`` or ``"tf1"`` (see :func:`make_optimizer`).
     """
     for arg, value, low in (("steps", steps, 1), ("save_every", save_every, 1), ("hidden", hidden, 1)):
