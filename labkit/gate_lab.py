@@ -354,8 +354,9 @@ def draw_gate_graph(ax, graph, title: str = "", highlight: Sequence[str] = (),
     for a, b in extra_edges:
         if a in pos and b in pos:
             ax.annotate("", xy=pos[b], xytext=pos[a],
-                        arrowprops=dict(arrowstyle="-|>", color="#c62828", lw=2.0,
-                                        connectionstyle="arc3,rad=0.3", shrinkA=18, shrinkB=18))
+                        arrowprops=dict(arrowstyle="-|>,head_length=0.6,head_width=0.35", color="#c62828",
+                                        lw=2.0, connectionstyle="arc3,rad=0.3", shrinkA=14, shrinkB=26),
+                        zorder=5)
     for n in names:
         node = by_name[n]
         ax.text(*pos[n], node.label, ha="center", va="center", fontsize=6.5,
