@@ -691,3 +691,33 @@ def test_every_dense_xla_step_streams_without_the_tiled_emitter(tmp_path):
                 tiled.setdefault(label, []).append(fusion)
     assert checked >= 2 * len(cases)
     assert not tiled, f"fusions compiled by XLA's tiled emitter: {tiled}"
+
+
+def test_autograph_converts_every_optimizer_inside_a_learners_tf_function():
+    """A learner's @tf.function step must not print AutoGraph's "could not transform" warning
+    (a hook whose body is only a docstring made it do so)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = """
+import tensorflow as tf, labkit.train as lt
+w = tf.Variable([1.0])
+for name, cls in lt.OPTIMIZERS.items():
+    kw = {"momentum": 0.9} if name == "MomentumOptimizer" else {}
+    if name == "AdagradDAOptimizer":
+        kw = {"global_step": tf.Variable(0, dtype=tf.int64)}
+    opt = cls(0.1, **kw)
+    @tf.function
+    def step():
+        with tf.GradientTape() as t:
+            loss = tf.reduce_sum(w * w)
+        opt.apply_gradients([(t.gradient(loss, w), w)])
+    step()
+print("ran", len(lt.OPTIMIZERS))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "ran 10" in out.stdout
+    assert "could not transform" not in out.stderr, out.stderr[-3000:]
