@@ -329,6 +329,7 @@ PREDICTION_CASES = [
     (80, None, False, "but so was a newer one"),
     (100, None, False, "which multiple of SAVE_EVERY=40"),
     (120, 150, False, "your resumed run restored step 150"),
+    (120, 0, False, "your resumed run restored nothing"),
 ]
 
 

@@ -485,6 +485,9 @@ def check_resume_prediction(prediction: Any, save_every: int, stopped_at: int,
     value = _as_int(prediction)
     if value is None:
         return hint(f"prediction: write a whole step number. Received: {prediction!r}")
+    if resumed_from is not None and int(resumed_from) == 0 and expected != 0:
+        return hint("prediction: your resumed run restored nothing (it started at step 0): does "
+                    "train() call manager.restore_or_initialize()?")
     if resumed_from is not None and int(resumed_from) != expected:
         return hint(f"prediction: your resumed run restored step {int(resumed_from)}, not "
                     f"{expected}: did you change SAVE_EVERY, STOP_AT or the save in the loop?")
