@@ -292,14 +292,13 @@ _ENGINES: dict[tuple, _Engine] = {}
 
 @functools.cache
 def _structural_names(full: str) -> tuple[str, ...]:
-    """Arguments the optimizer reads in Python (TF1: annotated float/bool, not "Hyper";
-    Keras: all but the learning rate)."""
+    """Arguments the optimizer reads in Python, so a change rebuilds its function (labkit:
+    declared ``tensor=False``; Keras: all but the learning rate)."""
     cls = _class_of(full)
     if _is_keras(full):
         return tuple(sorted(s.name for s in hyperparameter_specs(cls) if s.name != "learning_rate"))
-    params = inspect.signature(cls).parameters
-    return tuple(sorted(s.name for s in hyperparameter_specs(cls)
-                        if "Hyper" not in str(params[s.name].annotation)))
+    python_side = {h.name for h in cls.HYPERPARAMETERS if not h.tensor}  # labkit's declaration
+    return tuple(sorted(s.name for s in hyperparameter_specs(cls) if s.name in python_side))
 
 
 def _engine(full: str, surf: Surface, hyper: Mapping[str, Any]) -> _Engine:

@@ -103,19 +103,38 @@ def _rule(name: str, default: float) -> tuple[str, float, float, bool]:
     return "float", min(0.0, float(default)), high, False
 
 
+def _spec_from_declaration(cls: type, h: Any) -> HyperSpec:
+    """The slider of a declared hyperparameter (its kind gives scale and range)."""
+    if h.kind.scale == "bool":
+        return HyperSpec(h.name, "bool", bool(h.default))
+    default = h.default
+    if default is None:  # TF1 made it required: the lab's suggestion
+        default = (SUGGESTED_LEARNING_RATES.get(cls.__name__, 0.01) if h.name == "learning_rate"
+                   else REQUIRED_DEFAULTS[h.name])
+    low, high = h.kind.slider
+    kind = "log" if h.kind.scale == "log" else "float"
+    return HyperSpec(h.name, kind, float(default), low, high, h.kind.zero_at_min)
+
+
 def hyperparameter_specs(cls: type) -> list[HyperSpec]:
     """The exposed hyperparameters of an optimizer class, in signature order.
 
     Introduced in notebooks/03a_optimizers.ipynb.
 
     Args:
-        cls: an optimizer class such as ``labkit.train.AdamOptimizer`` (or a Keras 3 one,
-            ``keras.optimizers.Adam``; arguments that default to None are not exposed).
+        cls: an optimizer class such as ``labkit.train.AdamOptimizer``, whose declared
+            ``HYPERPARAMETERS`` give the sliders, or a Keras 3 one (``keras.optimizers.Adam``),
+            whose sliders follow its argument names; arguments that default to None are not
+            exposed.
 
     Returns:
         One ``HyperSpec`` per hyperparameter (bookkeeping arguments skipped).
     """
     _check_class(cls)
+    declared = getattr(cls, "HYPERPARAMETERS", None)
+    if declared is not None:  # a labkit optimizer: its own declaration (labkit.train.hyperparameters)
+        return [_spec_from_declaration(cls, h) for h in declared
+                if not (h.optional and h.default is None)]
     specs: list[HyperSpec] = []
     for p in inspect.signature(cls).parameters.values():
         if p.name in SKIPPED or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):

@@ -31,7 +31,7 @@ def make(name: str, step: tf.Variable | None = None, **kw):
 
 # ----------------------------------------------------------------------------- public API
 def test_every_public_name_resolves():
-    assert set(NAMES + ["Optimizer", "Saver", "latest_checkpoint", "processing"]) == set(lt.__all__)
+    assert set(NAMES + ["Optimizer", "OPTIMIZERS", "Saver", "latest_checkpoint", "processing"]) == set(lt.__all__)
     for name in lt.__all__:
         assert getattr(lt, name) is not None
     for name in NAMES:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from labkit.train.hyperparameters import EPSILON, FRACTION, LEARNING_RATE, Hyperparameter, check_all
 from labkit.train.optimizer import Hyper, Optimizer
-from labkit.train.validation import check_number
 
 __all__ = ["AdadeltaOptimizer"]
 
@@ -46,11 +46,15 @@ class AdadeltaOptimizer(Optimizer):
     Reference: Zeiler, "ADADELTA: An Adaptive Learning Rate Method", 2012.
     """
 
+    HYPERPARAMETERS = (  # labkit/train/hyperparameters.py: validation, sliders, playground
+        Hyperparameter("learning_rate", LEARNING_RATE, 0.001),
+        Hyperparameter("rho", FRACTION, 0.95),
+        Hyperparameter("epsilon", EPSILON, 1e-8),
+    )
+
     def __init__(self, learning_rate: Hyper = 0.001, rho: Hyper = 0.95, epsilon: Hyper = 1e-8,
                  use_locking: bool = False, name: str = "Adadelta") -> None:
-        check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-        check_number("rho", rho, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
-        check_number("epsilon", epsilon, low=0.0, text=">= 0", unusual=(0.0,))
+        check_all(self.HYPERPARAMETERS, locals())
         super().__init__(use_locking, name)
         self._lr, self._rho, self._epsilon = learning_rate, rho, epsilon
         self._set_hyper("learning_rate", learning_rate)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import tensorflow as tf
 
 from labkit.train import streamed
+from labkit.train.hyperparameters import ACCUMULATOR, LEARNING_RATE, Hyperparameter, check_all
 from labkit.train.optimizer import Hyper, Optimizer
-from labkit.train.validation import check_number
 
 __all__ = ["AdagradOptimizer"]
 
@@ -48,11 +48,14 @@ class AdagradOptimizer(Optimizer):
     Stochastic Optimization", JMLR 2011.
     """
 
+    HYPERPARAMETERS = (  # labkit/train/hyperparameters.py: validation, sliders, playground
+        Hyperparameter("learning_rate", LEARNING_RATE),
+        Hyperparameter("initial_accumulator_value", ACCUMULATOR, 0.1, tensor=False),
+    )
+
     def __init__(self, learning_rate: Hyper, initial_accumulator_value: float = 0.1,
                  use_locking: bool = False, name: str = "Adagrad") -> None:
-        check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-        check_number("initial_accumulator_value", initial_accumulator_value, low=0.0,
-                      low_open=True, text="> 0")
+        check_all(self.HYPERPARAMETERS, locals())
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
         self._initial_accumulator_value = initial_accumulator_value

@@ -7,8 +7,14 @@ from typing import Any
 import tensorflow as tf
 
 from labkit.train import streamed
+from labkit.train.hyperparameters import (
+    ACCUMULATOR,
+    LEARNING_RATE,
+    STRENGTH,
+    Hyperparameter,
+    check_all,
+)
 from labkit.train.optimizer import Hyper, Optimizer
-from labkit.train.validation import check_lr_l1_l2, check_number
 
 __all__ = ["AdagradDAOptimizer"]
 
@@ -58,6 +64,14 @@ class AdagradDAOptimizer(Optimizer):
     Stochastic Optimization", JMLR 2011 (the dual-averaging variant, after Xiao 2010).
     """
 
+    HYPERPARAMETERS = (  # labkit/train/hyperparameters.py: validation, sliders, playground
+        Hyperparameter("learning_rate", LEARNING_RATE),
+        Hyperparameter("initial_gradient_squared_accumulator_value", ACCUMULATOR, 0.1,
+                       tensor=False),
+        Hyperparameter("l1_regularization_strength", STRENGTH, 0.0, key="l1"),
+        Hyperparameter("l2_regularization_strength", STRENGTH, 0.0, key="l2"),
+    )
+
     def __init__(self, learning_rate: Hyper, global_step: Any,
                  initial_gradient_squared_accumulator_value: float = 0.1,
                  l1_regularization_strength: float = 0.0,
@@ -67,10 +81,7 @@ class AdagradDAOptimizer(Optimizer):
             raise ValueError("AdagradDAOptimizer needs `global_step` (the step variable you also "
                              "pass to minimize/apply_gradients), as in TF1. "
                              "Received: global_step=None")
-        check_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
-        check_number("initial_gradient_squared_accumulator_value",
-                      initial_gradient_squared_accumulator_value, low=0.0, low_open=True,
-                      text="> 0")
+        check_all(self.HYPERPARAMETERS, locals())
         super().__init__(use_locking, name)
         self._ada_global_step = global_step
         self._initial_gradient_squared_accumulator_value = initial_gradient_squared_accumulator_value

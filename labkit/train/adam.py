@@ -6,8 +6,8 @@ from typing import Any
 
 import tensorflow as tf
 
+from labkit.train.hyperparameters import EPSILON, FRACTION, LEARNING_RATE, Hyperparameter, check_all
 from labkit.train.optimizer import Hyper, Optimizer
-from labkit.train.validation import check_number
 
 __all__ = ["AdamOptimizer"]
 
@@ -65,15 +65,19 @@ class AdamOptimizer(Optimizer):
     Reference: Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
     """
 
+    HYPERPARAMETERS = (  # labkit/train/hyperparameters.py: validation, sliders, playground
+        Hyperparameter("learning_rate", LEARNING_RATE, 0.001),
+        Hyperparameter("beta1", FRACTION, 0.9),
+        Hyperparameter("beta2", FRACTION, 0.999),
+        Hyperparameter("epsilon", EPSILON, 1e-8),
+    )
+
     SPARSE_AS_DENSE = True
 
     def __init__(self, learning_rate: Hyper = 0.001, beta1: Hyper = 0.9, beta2: Hyper = 0.999,
                  epsilon: Hyper = 1e-8, use_locking: bool = False, name: str = "Adam",
                  use_own_namescope_for_non_slot_vars: bool = False) -> None:
-        check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-        check_number("beta1", beta1, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
-        check_number("beta2", beta2, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
-        check_number("epsilon", epsilon, low=0.0, text=">= 0", unusual=(0.0,))
+        check_all(self.HYPERPARAMETERS, locals())
         super().__init__(use_locking, name)
         self._lr, self._beta1, self._beta2, self._epsilon = learning_rate, beta1, beta2, epsilon
         self._set_hyper("learning_rate", learning_rate)

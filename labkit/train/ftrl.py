@@ -5,8 +5,16 @@ from __future__ import annotations
 import tensorflow as tf
 
 from labkit.train import streamed
+from labkit.train.hyperparameters import (
+    ACCUMULATOR_OR_ZERO,
+    LEARNING_RATE,
+    POWER,
+    STRENGTH,
+    Hyperparameter,
+    check_all,
+)
 from labkit.train.optimizer import Hyper, Optimizer
-from labkit.train.validation import check_number, is_number
+from labkit.train.validation import is_number
 
 __all__ = ["FtrlOptimizer"]
 
@@ -60,6 +68,16 @@ class FtrlOptimizer(Optimizer):
     Reference: McMahan et al., "Ad Click Prediction: a View from the Trenches", KDD 2013.
     """
 
+    HYPERPARAMETERS = (  # labkit/train/hyperparameters.py: validation, sliders, playground
+        Hyperparameter("learning_rate", LEARNING_RATE),
+        Hyperparameter("learning_rate_power", POWER, -0.5),
+        Hyperparameter("initial_accumulator_value", ACCUMULATOR_OR_ZERO, 0.1, tensor=False),
+        Hyperparameter("l1_regularization_strength", STRENGTH, 0.0, key="l1"),
+        Hyperparameter("l2_regularization_strength", STRENGTH, 0.0, key="l2"),
+        Hyperparameter("l2_shrinkage_regularization_strength", STRENGTH, 0.0, key="l2_shrinkage"),
+        Hyperparameter("beta", STRENGTH, None, optional=True),
+    )
+
     def __init__(self, learning_rate: Hyper, learning_rate_power: Hyper = -0.5,
                  initial_accumulator_value: float = 0.1,
                  l1_regularization_strength: Hyper = 0.0, l2_regularization_strength: Hyper = 0.0,
@@ -67,19 +85,7 @@ class FtrlOptimizer(Optimizer):
                  linear_name: str | None = None,
                  l2_shrinkage_regularization_strength: Hyper = 0.0,
                  beta: Hyper | None = None) -> None:
-        check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-        check_number("learning_rate_power", learning_rate_power, high=0.0, high_open=False,
-                      text="<= 0")
-        check_number("initial_accumulator_value", initial_accumulator_value, low=0.0,
-                      text=">= 0")
-        check_number("l1_regularization_strength", l1_regularization_strength, low=0.0,
-                      text=">= 0")
-        check_number("l2_regularization_strength", l2_regularization_strength, low=0.0,
-                      text=">= 0")
-        check_number("l2_shrinkage_regularization_strength",
-                      l2_shrinkage_regularization_strength, low=0.0, text=">= 0")
-        if beta is not None:
-            check_number("beta", beta, low=0.0, text=">= 0")
+        check_all(self.HYPERPARAMETERS, locals())
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
         self._learning_rate_power = learning_rate_power

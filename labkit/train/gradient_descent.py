@@ -6,8 +6,8 @@ from typing import Any
 
 import tensorflow as tf
 
+from labkit.train.hyperparameters import LEARNING_RATE, Hyperparameter, check_all
 from labkit.train.optimizer import Hyper, Optimizer
-from labkit.train.validation import check_number
 
 __all__ = ["GradientDescentOptimizer"]
 
@@ -45,10 +45,13 @@ class GradientDescentOptimizer(Optimizer):
     Reference: Robbins & Monro, "A Stochastic Approximation Method", 1951.
     """
 
+    HYPERPARAMETERS = (  # labkit/train/hyperparameters.py: validation, sliders, playground
+        Hyperparameter("learning_rate", LEARNING_RATE),
+    )
+
     def __init__(self, learning_rate: Hyper, use_locking: bool = False,
                  name: str = "GradientDescent") -> None:
-        check_number("learning_rate", learning_rate, low=0.0, text=">= 0",
-                      unusual=(0.0,))
+        check_all(self.HYPERPARAMETERS, locals())
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
         self._set_hyper("learning_rate", learning_rate)

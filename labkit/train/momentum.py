@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from labkit.train.hyperparameters import FLAG, FRACTION, LEARNING_RATE, Hyperparameter, check_all
 from labkit.train.optimizer import Hyper, Optimizer
-from labkit.train.validation import check_bool, check_number
 
 __all__ = ["MomentumOptimizer"]
 
@@ -49,14 +49,19 @@ class MomentumOptimizer(Optimizer):
     Sutskever et al., "On the importance of initialization and momentum in deep learning", 2013.
     """
 
+    HYPERPARAMETERS = (  # labkit/train/hyperparameters.py: validation, sliders, playground
+        Hyperparameter("learning_rate", LEARNING_RATE),
+        Hyperparameter("momentum", FRACTION),
+        Hyperparameter("use_nesterov", FLAG, False, tensor=False),
+    )
+
     def __init__(self, learning_rate: Hyper, momentum: Hyper, use_locking: bool = False,
                  name: str = "Momentum", use_nesterov: bool = False) -> None:
-        check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-        check_number("momentum", momentum, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
+        check_all(self.HYPERPARAMETERS, locals())
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
         self._momentum = momentum
-        self._use_nesterov = check_bool("use_nesterov", use_nesterov)
+        self._use_nesterov = bool(use_nesterov)
         self._set_hyper("learning_rate", learning_rate)
         self._set_hyper("momentum", momentum)
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import tensorflow as tf
 
 from labkit.train import streamed
+from labkit.train.hyperparameters import (
+    ACCUMULATOR,
+    LEARNING_RATE,
+    STRENGTH,
+    Hyperparameter,
+    check_all,
+)
 from labkit.train.optimizer import Hyper, Optimizer
 from labkit.train.proximal_gradient_descent import proximal_step
-from labkit.train.validation import check_lr_l1_l2, check_number
 
 __all__ = ["ProximalAdagradOptimizer"]
 
@@ -48,12 +54,17 @@ class ProximalAdagradOptimizer(Optimizer):
     Splitting", JMLR 2009; Duchi, Hazan & Singer, JMLR 2011.
     """
 
+    HYPERPARAMETERS = (  # labkit/train/hyperparameters.py: validation, sliders, playground
+        Hyperparameter("learning_rate", LEARNING_RATE),
+        Hyperparameter("initial_accumulator_value", ACCUMULATOR, 0.1, tensor=False),
+        Hyperparameter("l1_regularization_strength", STRENGTH, 0.0, key="l1"),
+        Hyperparameter("l2_regularization_strength", STRENGTH, 0.0, key="l2"),
+    )
+
     def __init__(self, learning_rate: Hyper, initial_accumulator_value: float = 0.1,
                  l1_regularization_strength: Hyper = 0.0, l2_regularization_strength: Hyper = 0.0,
                  use_locking: bool = False, name: str = "ProximalAdagrad") -> None:
-        check_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
-        check_number("initial_accumulator_value", initial_accumulator_value, low=0.0,
-                      low_open=True, text="> 0")
+        check_all(self.HYPERPARAMETERS, locals())
         super().__init__(use_locking, name)
         self._initial_accumulator_value = initial_accumulator_value
         self._set_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)

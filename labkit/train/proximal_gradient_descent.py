@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from labkit.train.hyperparameters import LEARNING_RATE, STRENGTH, Hyperparameter, check_all
 from labkit.train.optimizer import Hyper, Optimizer
-from labkit.train.validation import check_lr_l1_l2
 
 __all__ = ["ProximalGradientDescentOptimizer"]
 
@@ -50,10 +50,16 @@ class ProximalGradientDescentOptimizer(Optimizer):
     Splitting", JMLR 2009.
     """
 
+    HYPERPARAMETERS = (  # labkit/train/hyperparameters.py: validation, sliders, playground
+        Hyperparameter("learning_rate", LEARNING_RATE),
+        Hyperparameter("l1_regularization_strength", STRENGTH, 0.0, key="l1"),
+        Hyperparameter("l2_regularization_strength", STRENGTH, 0.0, key="l2"),
+    )
+
     def __init__(self, learning_rate: Hyper, l1_regularization_strength: Hyper = 0.0,
                  l2_regularization_strength: Hyper = 0.0, use_locking: bool = False,
                  name: str = "ProximalGradientDescent") -> None:
-        check_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
+        check_all(self.HYPERPARAMETERS, locals())
         super().__init__(use_locking, name)
         self._set_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
 

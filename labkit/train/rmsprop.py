@@ -5,8 +5,15 @@ from __future__ import annotations
 import tensorflow as tf
 
 from labkit.train import streamed
+from labkit.train.hyperparameters import (
+    EPSILON,
+    FLAG,
+    FRACTION,
+    LEARNING_RATE,
+    Hyperparameter,
+    check_all,
+)
 from labkit.train.optimizer import Hyper, Optimizer
-from labkit.train.validation import check_bool, check_number
 
 __all__ = ["RMSPropOptimizer"]
 
@@ -56,17 +63,22 @@ class RMSPropOptimizer(Optimizer):
     2012; centered version: Graves, "Generating Sequences With Recurrent Neural Networks", 2013.
     """
 
+    HYPERPARAMETERS = (  # labkit/train/hyperparameters.py: validation, sliders, playground
+        Hyperparameter("learning_rate", LEARNING_RATE),
+        Hyperparameter("decay", FRACTION, 0.9),
+        Hyperparameter("momentum", FRACTION, 0.0),
+        Hyperparameter("epsilon", EPSILON, 1e-10),
+        Hyperparameter("centered", FLAG, False, tensor=False),
+    )
+
     def __init__(self, learning_rate: Hyper, decay: Hyper = 0.9, momentum: Hyper = 0.0,
                  epsilon: Hyper = 1e-10, use_locking: bool = False, centered: bool = False,
                  name: str = "RMSProp") -> None:
-        check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-        check_number("decay", decay, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
-        check_number("momentum", momentum, low=0.0, high=1.0, high_open=False, unusual=(1.0,))
-        check_number("epsilon", epsilon, low=0.0, text=">= 0", unusual=(0.0,))
+        check_all(self.HYPERPARAMETERS, locals())
         super().__init__(use_locking, name)
         self._learning_rate, self._decay = learning_rate, decay
         self._momentum, self._epsilon = momentum, epsilon
-        self._centered = check_bool("centered", centered)
+        self._centered = bool(centered)
         self._set_hyper("learning_rate", learning_rate)
         self._set_hyper("decay", decay)
         self._set_hyper("momentum", momentum)

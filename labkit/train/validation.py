@@ -73,31 +73,12 @@ _UNUSUAL = {
 }
 
 
-def check_lr_l1_l2(learning_rate: Any, l1: Any, l2: Any) -> None:
-    """Validate the learning rate (> 0) and the L1/L2 strengths (>= 0) of the three proximal
-    optimizers (AdagradDA, ProximalAdagrad, ProximalGradientDescent)."""
-    check_number("learning_rate", learning_rate, low=0.0, text=">= 0", unusual=(0.0,))
-    check_number("l1_regularization_strength", l1, low=0.0, text=">= 0")
-    check_number("l2_regularization_strength", l2, low=0.0, text=">= 0")
-
-
 def check_bool(name: str, value: Any) -> bool:
     """A flag such as ``use_nesterov`` or ``centered``: True/False only (``'False'`` is truthy)."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r} "
                         f"of type {type(value).__name__}")
     return bool(value)
-
-
-# Where an evaluated hyperparameter (a schedule's, a callable's or a tensor's value) must lie,
-# checked every step when ``check_numerics`` is on. Looser than the constructors' checks on
-# purpose: a schedule may decay the learning rate to 0.
-EVALUATED_RANGES: dict[str, tuple[float, float]] = {
-    "learning_rate": (0.0, math.inf), "epsilon": (0.0, math.inf), "l1": (0.0, math.inf),
-    "l2": (0.0, math.inf), "l2_shrinkage": (0.0, math.inf), "beta": (0.0, math.inf),
-    "beta1": (0.0, 1.0), "beta2": (0.0, 1.0), "rho": (0.0, 1.0), "decay": (0.0, 1.0),
-    "momentum": (0.0, 1.0), "learning_rate_power": (-math.inf, 0.0),
-}
 
 
 def check_gate(gate_gradients: Any) -> None:
@@ -197,18 +178,22 @@ def check_indices(pairs: list[tuple[Any, tf.Variable]]) -> list[Any]:
                 message=f"sparse gradient of {v.name}: index >= the variable's rows"))
     return checks
 
+
 def check_hyper_values(opt: Any) -> list[Any]:
     """With ``check_numerics``: every hyperparameter given as a schedule, a callable, a
     tensor or a variable is evaluated at the current step and must be finite and within
-    ``EVALUATED_RANGES`` (a ValueError naming it, the step and the value, before any
+    the range its declaration gives (a ValueError naming it, the step and the value, before any
     update; assertions inside a ``tf.function``)."""
     checks = []
     step = opt._current_step
+    # the declared kinds' ranges (labkit/train/hyperparameters.py), by the name the rule reads
+    ranges = {h.key or h.name: h.kind.evaluated_range
+              for h in getattr(type(opt), "HYPERPARAMETERS", ())}
     for name, value in opt._hyper_values.items():
         if is_number(value):
             continue  # checked by the constructor
         t = tf.cast(opt._resolve(value, step), tf.float64)
-        low, high = EVALUATED_RANGES.get(name, (-math.inf, math.inf))
+        low, high = ranges.get(name, (-math.inf, math.inf))
         if tf.executing_eagerly():
             x = t.numpy()
             if not np.all(np.isfinite(x)) or np.any(x < low) or np.any(x > high):
