@@ -21,6 +21,8 @@ __all__ = [
     "Trackable",
     "checkpoint_keys",
     "checkpoint_position_value",
+    "event_file_loader",
+    "event_multiplexer",
     "flat_caller",
     "set_default_summary_writer",
     "tensorboard_info_dir",
@@ -107,6 +109,30 @@ def tensorboard_info_dir() -> str:
         return os.path.join(tempfile.gettempdir(), ".tensorboard-info")
 
 
+def event_multiplexer(logdir: str) -> Any:
+    """TensorBoard's reader of a log folder (``EventMultiplexer``), every event kept.
+
+    TensorBoard's ``backend`` package is its server's internals; it is also the only reader
+    that decodes events exactly as TensorBoard shows them, so labkit.summary uses it here.
+    """
+    from tensorboard.backend.event_processing import plugin_event_multiplexer
+
+    # 0 = keep every event (the server samples, e.g. 1000 scalars per run and tag).
+    mux = plugin_event_multiplexer.EventMultiplexer(
+        tensor_size_guidance={"scalars": 0, "histograms": 0, "images": 0, "text": 0},
+    )
+    mux.AddRunsFromDirectory(logdir)
+    mux.Reload()
+    return mux
+
+
+def event_file_loader(path: str) -> Any:
+    """TensorBoard's reader of one event file (``EventFileLoader``; ``.Load()`` yields events)."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    return EventFileLoader(path)
+
+
 def _entry(module: str, *attrs: str) -> Callable[[], bool]:
     def present() -> bool:
         import importlib
@@ -134,6 +160,10 @@ ENTRY_POINTS: dict[str, Callable[[], bool]] = {
     "summary_ops_v2._summary_state.writer":
         _entry("tensorflow.python.ops.summary_ops_v2", "_summary_state"),
     "tensorboard.manager._get_info_dir": _entry("tensorboard.manager", "_get_info_dir"),
+    "tensorboard EventMultiplexer": _entry("tensorboard.backend.event_processing.plugin_event_multiplexer",
+                                          "EventMultiplexer"),
+    "tensorboard EventFileLoader": _entry("tensorboard.backend.event_processing.event_file_loader",
+                                         "EventFileLoader"),
     # the Trackable hooks labkit.train.Optimizer overrides or calls
     "Trackable._track_trackable": _entry("tensorflow", "__internal__", "tracking", "Trackable",
                                          "_track_trackable"),

@@ -199,6 +199,7 @@ class FileWriter:
         self._check_open()
         tag = _check_tag(tag)
         step = _check_step(step)
+        value = _check_scalar(value)
         with self._writing():
             self._tf.summary.scalar(tag, value, step=step)
 
@@ -369,22 +370,21 @@ class _NoFlushDefault:
         self._fallback = None
 
     def __enter__(self) -> Any:
-        from tensorflow.python.ops import summary_ops_v2
+        from labkit._tf_private import set_default_summary_writer
 
-        state = getattr(summary_ops_v2, "_summary_state", None)
-        if state is None or not hasattr(state, "writer"):  # TF internals moved: flush on exit
+        try:
+            self._old = set_default_summary_writer(self._writer)
+        except AttributeError:  # TF internals moved: the public context (it flushes on exit)
             self._fallback = self._writer.as_default()
             return self._fallback.__enter__()
-        self._old = state.writer
-        state.writer = self._writer
         return self._writer
 
     def __exit__(self, *exc: Any) -> bool:
         if self._fallback is not None:
             return bool(self._fallback.__exit__(*exc))
-        from tensorflow.python.ops import summary_ops_v2
+        from labkit._tf_private import set_default_summary_writer
 
-        summary_ops_v2._summary_state.writer = self._old
+        set_default_summary_writer(self._old)
         return False
 
 
@@ -412,6 +412,26 @@ class HistogramRecord:
     buckets: np.ndarray
 
 
+def _check_scalar(value: Any) -> Any:
+    """A real number, a NumPy number or a one-element tensor; anything else is refused
+    naming ``value`` (TensorFlow's own error would name neither the argument nor the tag)."""
+    import tensorflow as tf
+
+    if isinstance(value, bool) or isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"`value` must be a number or a one-element tensor. Received: value={value!r}")
+    if tf.is_tensor(value) or isinstance(value, np.ndarray):
+        if int(np.prod(value.shape)) != 1 or not (value.dtype.is_floating or value.dtype.is_integer
+                                                  if tf.is_tensor(value) else
+                                                  np.issubdtype(value.dtype, np.number)):
+            raise TypeError("`value` must be a number or a one-element numeric tensor. Received: "
+                            f"value of shape {list(value.shape)} and dtype {value.dtype}")
+        return value
+    if not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"`value` must be a number or a one-element tensor. Received: "
+                        f"value={value!r} of type {type(value).__name__}")
+    return value
+
+
 def event_files(logdir: str | os.PathLike) -> list[Path]:
     """Every event file (``*tfevents*``) under ``logdir``, sorted.
 
@@ -424,15 +444,9 @@ def event_files(logdir: str | os.PathLike) -> list[Path]:
 
 
 def _multiplexer(logdir: str):
-    from tensorboard.backend.event_processing import plugin_event_multiplexer
+    from labkit._tf_private import event_multiplexer
 
-    # 0 = keep every event (the server samples, e.g. 1000 scalars per run and tag).
-    mux = plugin_event_multiplexer.EventMultiplexer(
-        tensor_size_guidance={"scalars": 0, "histograms": 0, "images": 0, "text": 0},
-    )
-    mux.AddRunsFromDirectory(logdir)
-    mux.Reload()
-    return mux
+    return event_multiplexer(logdir)
 
 
 def _load(logdir: str | os.PathLike, plugin: str, runs: Iterable[str] | None, tags: Iterable[str] | None):

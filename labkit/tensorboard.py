@@ -28,6 +28,7 @@ beyond installing ``jupyter-server-proxy`` in the single-user image (a dependenc
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
 import subprocess
@@ -211,9 +212,9 @@ def prepare_magic() -> dict[str, Any]:
 
 
 def _info_dir() -> str:
-    from tensorboard import manager
+    from labkit._tf_private import tensorboard_info_dir
 
-    return manager._get_info_dir()
+    return tensorboard_info_dir()
 
 
 def remove_stale() -> list[int]:
@@ -283,6 +284,13 @@ def _check_logdir(logdir: Any) -> str:
     return os.path.realpath(os.fspath(logdir))
 
 
+def _check_timeout(timeout: Any) -> float:
+    if (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+            or not math.isfinite(timeout) or timeout <= 0):
+        raise ValueError(f"`timeout` must be a finite number of seconds > 0. Received: timeout={timeout!r}")
+    return float(timeout)
+
+
 def start(
     logdir: str | os.PathLike,
     port: int | None = None,
@@ -313,6 +321,7 @@ def start(
         raise ValueError(f"`port` must be None or an integer in 1..65535. Received: port={port!r}")
     if isinstance(reload_interval, bool) or not isinstance(reload_interval, (int, float)) or reload_interval <= 0:
         raise ValueError(f"`reload_interval` must be a number > 0. Received: reload_interval={reload_interval!r}")
+    _check_timeout(timeout)
     os.makedirs(path, exist_ok=True)
     remove_stale()
     if reuse:

@@ -296,3 +296,21 @@ def test_exercise_smoothed_value():
     assert not fb and "1 - w^n" in fb.message
     assert not check_smoothed_value(3.0)
     assert not check_smoothed_value("2")
+
+
+@pytest.mark.parametrize("value, words", [
+    ("0.5", "value='0.5'"), (None, "value=None"), (True, "value=True"),
+    ([1.0, 2.0], "value=[1.0, 2.0] of type list"),
+    (np.zeros(3), "shape [3]"),
+])
+def test_add_scalar_refuses_a_bad_value_naming_it(tmp_path, value, words):
+    from labkit.summary import FileWriter
+
+    w = FileWriter(str(tmp_path / "run"))
+    try:
+        with pytest.raises(TypeError) as info:
+            w.add_scalar("loss", value, 1)
+        assert "`value`" in str(info.value) and words in str(info.value)
+        w.add_scalar("loss", np.float32(0.25), 2)  # still usable, and numbers pass
+    finally:
+        w.close()

@@ -263,3 +263,11 @@ def test_magic_servers_finds_and_stops_what_the_magic_started(tmp_path, monkeypa
         stopped = tb.stop(result.info.port)
     assert stopped == [result.info.pid]
     assert tb.magic_servers("logs") == []
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("inf"), float("nan"), "10", True])
+def test_start_refuses_a_bad_timeout_naming_it(tmp_path, timeout):
+    from labkit import tensorboard as tb
+
+    with pytest.raises(ValueError, match=r"`timeout` must be a finite number of seconds > 0. Received: timeout="):
+        tb.start(str(tmp_path / "logs"), timeout=timeout)
