@@ -8,19 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-# The ten tf.train optimizers of the seed's table, in the table's order.
-OPTIMIZER_NAMES: tuple[str, ...] = (
-    "GradientDescentOptimizer",
-    "AdadeltaOptimizer",
-    "AdagradOptimizer",
-    "AdagradDAOptimizer",
-    "MomentumOptimizer",
-    "AdamOptimizer",
-    "FtrlOptimizer",
-    "ProximalGradientDescentOptimizer",
-    "ProximalAdagradOptimizer",
-    "RMSPropOptimizer",
-)
+from labkit.registry import OPTIMIZER_NAMES  # the ten, in the seed's order (re-exported)
 
 # Tableau-10, the matplotlib default cycle: ten distinct, colour-blind-tolerable hues.
 _TAB10: tuple[str, ...] = (
