@@ -1,6 +1,7 @@
 """The capstone training run, as a function and as a command line.
 
-Introduced in notebooks/11_capstone.ipynb. Everything from the lab in one loop: a
+The capstone's program as a command line (notebooks/11_capstone.ipynb has the learner write
+it). Everything from the lab in one loop: a
 ``labkit.train`` optimizer (any of the ten), optional gradient clipping, summaries for
 TensorBoard (``labkit.summary.FileWriter``), checkpoints every N steps with exact resume
 (``labkit.train.saver.Saver`` over model, optimizer slots, global step *and* the tf.data
@@ -63,7 +64,7 @@ def _canonical(name: Any) -> str:
 def make_optimizer(name: str, learning_rate: float | None = None, global_step: Any = None) -> Any:
     """A ``labkit.train`` optimizer by name (``"Adam"`` or ``"AdamOptimizer"``).
 
-    Introduced in notebooks/11_capstone.ipynb. ``learning_rate=None`` uses
+    ``learning_rate=None`` uses
     :data:`DEFAULT_LEARNING_RATES` (Adam keeps its TF1 default); Momentum gets
     ``momentum=0.9``. Every other hyperparameter keeps its TF1 default. ``AdagradDA`` needs
     the global step (as in TF1): pass the integer variable your loop increments (a new zero
@@ -146,7 +147,7 @@ def train_digits(
 ) -> TrainResult:
     """Train the digits MLP to global step ``steps``; the capstone run.
 
-    Introduced in notebooks/11_capstone.ipynb (the CLI ``python -m labkit.train_digits`` calls
+    The capstone as one call (the CLI ``python -m labkit.train_digits`` calls
     it). Deterministic for a seed: ops are deterministic, the data order is a seeded shuffle,
     and a resumed run continues the *same* data stream (the tf.data iterator is checkpointed),
     so "train 300, stop, resume to 600" gives the same weights as "train 600".

@@ -358,12 +358,13 @@ def read_event_scalars(logdir: str | os.PathLike) -> dict[str, dict[int, float]]
     stores the value as a tensor; a TF1 ``simple_value`` is read too.
     """
     import tensorflow as tf
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
     from tensorboard.util import tensor_util
+
+    from labkit._tf_private import event_file_loader
 
     found: dict[str, dict[int, float]] = {}
     for path in sorted(tf.io.gfile.glob(os.path.join(os.fspath(logdir), "events.out.tfevents.*"))):
-        for event in EventFileLoader(path).Load():
+        for event in event_file_loader(path).Load():
             for value in event.summary.value:
                 if value.HasField("tensor"):
                     number = tensor_util.make_ndarray(value.tensor)
