@@ -6,9 +6,15 @@ each implementation over interleaved repeats, the ratios labkit/fused and labkit
 labkit's effective GB/s against a memory bandwidth measured in the same run (a large
 element-wise ``x * 1`` in TF: one read and one write).
 
+Each is measured where learners run it: ``eager`` (``opt.apply_gradients`` called eagerly;
+labkit compiles the step itself) and, dense only, inside the learner's own ``tf.function``
+with ``jit_compile`` off (``function``) and on (``function-jit``), each implementation's step
+wrapped the same way.
+
 Prints ratios; never asserts a time (timings on a shared machine are noisy).
 
-    .venv/bin/python benchmarks/optimizers.py            # full run (~2-3 minutes)
+    .venv/bin/python benchmarks/optimizers.py            # full run, three paths (~8 minutes)
+    .venv/bin/python benchmarks/optimizers.py --paths eager   # the eager path only
     .venv/bin/python benchmarks/optimizers.py --quick    # tiny sizes, smoke test
 """
 
@@ -94,8 +100,21 @@ def median_ratio(a: list[float], b: list[float]) -> float:
     return statistics.median(x / y for x, y in zip(a, b, strict=True))
 
 
+PATHS = ("eager", "function", "function-jit")
+
+
+def _wrap(fn, path: str):
+    """The step as a learner runs it on ``path``."""
+    if path == "eager":
+        return fn
+    def step() -> None:
+        fn()  # an op or None: a tf.function returns nothing here
+
+    return tf.function(step, jit_compile=path == "function-jit")
+
+
 def case(name: str, sparse: bool, n_dense: int, rows: int, cols: int, nnz: int,
-         repeats: int, inner: int) -> dict:
+         repeats: int, inner: int, path: str = "eager") -> dict:
     rng = np.random.default_rng(0)
     fns, variables = {}, []
     if sparse:
@@ -121,6 +140,7 @@ def case(name: str, sparse: bool, n_dense: int, rows: int, cols: int, nnz: int,
         else:
             fns[label] = lambda opt=opt, v=v, step=step: opt.apply_gradients(
                 [(grad, v)], global_step=step)
+    fns = {k: _wrap(fn, path) for k, fn in fns.items()}
     samples = time_steps(fns, repeats, inner)
     times = {k: statistics.median(v) for k, v in samples.items()}
     ratios = {k: median_ratio(samples["labkit"], v) for k, v in samples.items() if k != "labkit"}
@@ -138,6 +158,8 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
     ap.add_argument("--only", nargs="*", help="optimizer names to run (default: all)")
+    ap.add_argument("--paths", nargs="*", choices=PATHS, default=list(PATHS),
+                    help="where the step runs (default: all three)")
     args = ap.parse_args(argv)
     if args.quick:
         n_dense, rows, cols, nnz, repeats, inner = 1 << 12, 500, 8, 32, 1, 1
@@ -150,30 +172,32 @@ def main(argv: list[str] | None = None) -> None:
     print(f"dense: {n_dense:,} float32 parameters; sparse: {rows:,} x {cols} table, "
           f"{nnz} gradient rows with duplicates; times: medians of {repeats} interleaved "
           f"repeats; ratios: medians of the {repeats} per-repeat ratios")
-    header = (f"{'optimizer':<24} {'kind':<6} {'labkit ms':>9} {'fused ms':>9} {'keras ms':>9} "
-              f"{'lab/fused':>9} {'lab/keras':>9} {'GB/s':>6} {'of bw':>6}")
+    header = (f"{'path':<12} {'optimizer':<24} {'kind':<6} {'labkit ms':>9} {'fused ms':>9} "
+              f"{'keras ms':>9} {'lab/fused':>9} {'lab/keras':>9} {'GB/s':>6} {'of bw':>6}")
     print(header)
     print("-" * len(header))
-    worst = {"dense": 0.0, "sparse": 0.0, "keras": 0.0}
-    for name in names:
-        for sparse in (False, True):
-            r = case(name, sparse, n_dense, rows, cols, nnz, repeats, inner)
-            t, q = r["times"], r["ratios"]
-            kind = "sparse" if sparse else "dense"
-            worst[kind] = max(worst[kind], q["fused"])
-            if not sparse and "keras" in q:
-                worst["keras"] = max(worst["keras"], q["keras"])
-            keras, rk = t.get("keras"), q.get("keras")
-            print(f"{name:<24} {'sparse' if sparse else 'dense':<6} {t['labkit'] * 1e3:9.3f} "
-                  f"{t['fused'] * 1e3:9.3f} "
-                  f"{(f'{keras * 1e3:9.3f}') if keras else '        -'} "
-                  f"{q['fused']:9.2f} "
-                  f"{(f'{rk:9.2f}') if rk else '        -'} "
-                  f"{r['gbs']:6.1f} {r['gbs'] / bw:6.0%}", flush=True)
-    print(f"worst ratios: dense labkit/fused {worst['dense']:.2f} (target <= 1.10), "
-          f"sparse labkit/fused {worst['sparse']:.2f} (target <= 1.25), "
-          f"dense labkit/Keras {worst['keras']:.2f} (target <= 0.5); "
-          f"load average now {os.getloadavg()[0]:.2f}")
+    for path in args.paths:
+        worst = {"dense": 0.0, "sparse": 0.0, "keras": 0.0}
+        for name in names:
+            for sparse in ((False, True) if path == "eager" else (False,)):
+                r = case(name, sparse, n_dense, rows, cols, nnz, repeats, inner, path)
+                t, q = r["times"], r["ratios"]
+                kind = "sparse" if sparse else "dense"
+                worst[kind] = max(worst[kind], q["fused"])
+                if not sparse and "keras" in q:
+                    worst["keras"] = max(worst["keras"], q["keras"])
+                keras, rk = t.get("keras"), q.get("keras")
+                print(f"{path:<12} {name:<24} {kind:<6} {t['labkit'] * 1e3:9.3f} "
+                      f"{t['fused'] * 1e3:9.3f} "
+                      f"{(f'{keras * 1e3:9.3f}') if keras else '        -'} "
+                      f"{q['fused']:9.2f} "
+                      f"{(f'{rk:9.2f}') if rk else '        -'} "
+                      f"{r['gbs']:6.1f} {r['gbs'] / bw:6.0%}", flush=True)
+        sparse_txt = (f", sparse labkit/fused {worst['sparse']:.2f} (target <= 1.25)"
+                      if path == "eager" else "")
+        print(f"worst ratios on {path}: dense labkit/fused {worst['dense']:.2f} (target <= 1.10)"
+              f"{sparse_txt}, dense labkit/Keras {worst['keras']:.2f} (target <= 0.5); "
+              f"load average now {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
