@@ -1,6 +1,7 @@
 # TF Training Lab launcher. Two commands matter:
 #   make lab    set up if needed, then open JupyterLab on notebooks/00_start_here.ipynb
 #   make test   set up if needed, then run every test (pytest, ruff, nbval, browser)
+#   make hub    (as root) the classroom: JupyterHub, one Unix account per learner (hub/)
 # Setup is idempotent: the virtualenv is (re)installed only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -11,7 +12,7 @@ TEST_WORKERS ?= 2
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.labkit-installed
 
-.PHONY: setup lab test check lint notebooks-clean doctor reset bench classroom clean-venv
+.PHONY: setup lab test check lint notebooks-clean doctor reset bench classroom clean-venv hub browser-deps
 
 setup:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "TF Training Lab needs Python >= 3.10, found " + sys.version.split()[0])'
@@ -33,13 +34,39 @@ lab: setup
 # TensorFlow's __autograph_generated_file*.py behind (hundreds per run), and TensorBoard's server
 # registry ($$TMPDIR/.tensorboard-info) stays separate from any TensorBoard the user has open.
 # Removed after a passing run; kept, with its path printed, after a failing one.
-test: setup
+# The browser tests need Debian's Chromium (/usr/bin/chromium); the hub test also needs root and
+# configurable-http-proxy (npm). browser-deps installs what is missing when it can (as root);
+# otherwise make test ends with a line naming the skipped tests and the command that enables them.
+test: setup browser-deps
 	@tmp=$$(mktemp -d -t tf-training-lab-test.XXXXXX) && \
 	echo "TMPDIR=$$tmp $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)" && \
 	TMPDIR=$$tmp $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); \
 	rc=$$?; \
 	if [ $$rc -eq 0 ]; then rm -rf "$$tmp"; else echo "make test: temporary files kept in $$tmp"; fi; \
+	[ -x $(CHROMIUM) ] || echo "make test: SKIPPED the browser tests (tests/test_browser.py, tests/test_hub.py): no $(CHROMIUM). Enable them with: sudo make browser-deps"; \
+	if [ -x $(CHROMIUM) ] && { [ "$$(id -u)" != 0 ] || ! command -v configurable-http-proxy >/dev/null; }; then \
+	  echo "make test: SKIPPED tests/test_hub.py (needs root and configurable-http-proxy). Enable it with: sudo make browser-deps test"; fi; \
 	exit $$rc
+
+CHROMIUM = /usr/bin/chromium
+browser-deps:
+	@if [ "$$(id -u)" = 0 ] && [ ! -x $(CHROMIUM) ] && command -v apt-get >/dev/null; then \
+	  echo "browser-deps: installing chromium (Debian package) for the browser tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+	  echo "browser-deps: could not install chromium: the browser tests will be skipped"; fi
+	@if [ "$$(id -u)" = 0 ] && ! command -v configurable-http-proxy >/dev/null && command -v npm >/dev/null; then \
+	  echo "browser-deps: installing configurable-http-proxy (npm) for the hub test"; \
+	  npm install -g --silent configurable-http-proxy || \
+	  echo "browser-deps: could not install configurable-http-proxy: the hub test will be skipped"; fi
+
+# The classroom hub on this machine (as root): learners' accounts via
+#   sudo .venv/bin/python hub/hubctl.py add-learners NAME...
+# then each learner logs in at http://$(HUB_IP):$(HUB_PORT)/ (docs/instructor-guide.md).
+HUB_IP   ?= 127.0.0.1
+HUB_PORT ?= 8000
+hub: setup
+	TFLAB_HUB_IP=$(HUB_IP) TFLAB_HUB_PORT=$(HUB_PORT) $(BIN)/python hub/hubctl.py start
 
 lint: setup
 	$(BIN)/ruff check labkit tests benchmarks
