@@ -78,8 +78,7 @@ def _missing() -> str | None:
     return None
 
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(_missing() is not None, reason=_missing() or "")]
+needs_hub = pytest.mark.skipif(_missing() is not None, reason=_missing() or "")
 
 
 def free_port() -> int:
@@ -361,6 +360,9 @@ def learner_runs_notebook(browser, base: str, name: str, state: dict) -> None:
     state[name].update(port=port, logdir=logdir, home=home)
 
 
+@pytest.mark.browser
+@pytest.mark.slow
+@needs_hub
 def test_two_learners_on_a_real_hub(hub, browser):
     base, (a, b), sampler, hub_state = hub
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -426,3 +428,24 @@ def test_two_learners_on_a_real_hub(hub, browser):
     for name in (a, b):
         st[name]["context"].close()
     print(json.dumps(memory), file=sys.stderr)
+
+
+def test_kubernetes_values_say_what_the_tested_hub_does():
+    """hub/z2jh-values.yaml (not run here) keeps the tested one-machine hub's choices."""
+    import yaml
+
+    values = yaml.safe_load((ROOT / "hub" / "z2jh-values.yaml").read_text())
+    config = (ROOT / "hub" / "jupyterhub_config.py").read_text()
+    single = values["singleuser"]
+    assert single["defaultUrl"].endswith("/notebooks/00_start_here.ipynb")
+    assert '"/lab/tree/notebooks/00_start_here.ipynb"' in config
+    assert single["extraEnv"]["LABKIT_ROOT"] == "/home/jovyan/tf-training-lab"
+    assert "/opt/tf-training-lab/notebooks" in single["lifecycleHooks"]["postStart"]["exec"]["command"][-1]
+    assert "COPY notebooks ./notebooks" in (ROOT / "hub" / "Dockerfile").read_text()
+    assert values["cull"] == {"enabled": True, "timeout": 3600, "every": 300}
+    assert "'TFLAB_HUB_CULL_TIMEOUT', '3600'" in config and "--cull-every=300" in config
+    assert values["hub"]["config"]["JupyterHub"]["authenticator_class"] == (
+        "firstuseauthenticator.FirstUseAuthenticator")
+    assert "firstuseauthenticator.FirstUseAuthenticator" in config
+    assert single["memory"]["limit"] and single["cpu"]["limit"]
+    assert hubctl.hub_env(Path("/x"))["TFLAB_HUB_VENV"] == "/x"
