@@ -14,6 +14,12 @@ as under nbval and JupyterLab) and measures:
   (default 25 %) left for the OS, the single-user Jupyter servers and spikes, assuming each
   learner has one running kernel (the guide tells learners to shut finished kernels down).
 
+With ``artifacts/hub/memory.json`` present (written by tests/test_hub.py, which runs the real
+JupyterHub of hub/ with two learners; ``--hub-memory`` names another file) the report adds the
+hub's **per-learner memory**: each learner's Unix account summed (single-user server + kernel +
+TensorBoard) while running a notebook through the hub, the server alone, and per notebook the
+estimate server + that notebook's kernel-tree peak, with learners per 64 GB from it.
+
 It writes a Markdown table with the date and machine to ``docs/classroom-measurements.md``
 (docs/instructor-guide.md links it). The run is offline like the test suite: the kernels get
 a dead proxy (HTTP(S)_PROXY = a closed loopback port), so a notebook that needs the network
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import os
 import platform
@@ -50,6 +57,8 @@ OFFLINE_PROXY = "http://127.0.0.1:9"  # the same dead proxy as conftest.py
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 GIB = 1024**3
 HUB_GB = 64
+TARGET_MB = 1200  # the per-notebook peak the course aims for (kernel and what it starts)
+DEFAULT_HUB_MEMORY = ROOT / "artifacts" / "hub" / "memory.json"
 
 
 @dataclass
@@ -164,7 +173,53 @@ def versions() -> str:
     return f"Python {platform.python_version()}, " + ", ".join(found)
 
 
-def render(rows: list[Measurement], headroom: float, load: tuple[str, str], took: float) -> str:
+def per_hub(mb: float, headroom: float) -> int:
+    return math.floor(HUB_GB * GIB * (1 - headroom) / (mb * 1e6)) if mb else 0
+
+
+def render_hub(hub: dict, rows: list[Measurement], headroom: float) -> list[str]:
+    """The real hub's per-learner memory (tests/test_hub.py's artifacts/hub/memory.json)."""
+    learners = hub.get("learners", {})
+    if not learners:
+        return []
+    server = max(v["server_only_mb"] for v in learners.values())
+    lines = [
+        "",
+        "## Per learner on a real JupyterHub",
+        "",
+        f"Measured by `tests/test_hub.py` on {hub.get('measured', '?')}: the hub of `hub/` "
+        "(JupyterHub, LocalProcessSpawner, one Unix account per learner) with two learners, each "
+        f"running `{hub.get('notebook', '?')}` in JupyterLab through the hub. Memory is the summed "
+        "RSS of every process of the learner's account: " + hub.get("what", "") + ".",
+        "",
+        "| Learner | Server alone (MB) | Peak while running the notebook (MB) | After the run (MB) | Login to lab (s) | Notebook run (s) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for i, v in enumerate(learners.values()):
+        lines.append(f"| {'AB'[i] if i < 2 else i} | {v['server_only_mb']} | {v['peak_mb']} "
+                     f"| {v['after_run_mb']} | {v['login_to_lab_s']} | {v['run_s']} |")
+    first = next(iter(learners.values()))
+    if first.get("processes_after_run"):
+        lines += ["", "What learner A's account ran after the notebook (RSS):", "", "```",
+                  *first["processes_after_run"], "```"]
+    if rows:
+        lines += [
+            "",
+            f"Per learner, per notebook: the single-user server ({server} MB, the larger of the two "
+            "measured) plus the notebook's kernel-tree peak from the table above; one running "
+            f"kernel per learner, {headroom:.0%} headroom.",
+            "",
+            f"| Notebook | Kernel tree peak (MB) | Per learner on the hub (MB) | Learners per {HUB_GB} GB |",
+            "|---|---:|---:|---:|",
+        ]
+        for r in rows:
+            mb = server + r.peak_rss / 1e6
+            lines.append(f"| {r.notebook} | {r.peak_rss / 1e6:.0f} | {mb:.0f} | {per_hub(mb, headroom)} |")
+    return lines
+
+
+def render(rows: list[Measurement], headroom: float, load: tuple[str, str], took: float,
+           hub: dict | None = None) -> str:
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Classroom measurements",
@@ -200,6 +255,10 @@ def render(rows: list[Measurement], headroom: float, load: tuple[str, str], took
             f"Size a hub by the heaviest notebook: with everyone on `{worst.notebook}` at once, "
             f"a {HUB_GB} GB node holds {worst.learners_per_hub(headroom)} learners.",
         ]
+        over = [f"`{r.notebook}` ({r.peak_rss / 1e6:.0f} MB)" for r in rows if r.peak_rss / 1e6 > TARGET_MB]
+        lines += ["", f"Above the course's {TARGET_MB} MB per-notebook target: " + (", ".join(over) or "none") + "."]
+    if hub:
+        lines += render_hub(hub, rows, headroom)
     return "\n".join(lines) + "\n"
 
 
@@ -210,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--headroom", type=float, default=0.25,
                         help="fraction of the hub's memory kept free (default 0.25)")
     parser.add_argument("--timeout", type=int, default=900, help="per-cell timeout in seconds")
+    parser.add_argument("--hub-memory", type=Path, default=DEFAULT_HUB_MEMORY,
+                        help="tests/test_hub.py's per-learner measurement (added when the file exists)")
     args = parser.parse_args(argv)
     if not 0 <= args.headroom < 1:
         parser.error(f"--headroom must be in [0, 1), received {args.headroom}")
@@ -229,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(r)
         print(f"{path.name}: {r.status}, {r.seconds:.1f} s, peak RSS {r.peak_rss / 1e6:.0f} MB, "
               f"first widget {r.first_widget_s}", flush=True)
-    text = render(rows, args.headroom, (load_start, f"{os.getloadavg()[0]:.1f}"), time.monotonic() - start)
+    hub = json.loads(args.hub_memory.read_text()) if args.hub_memory.exists() else None
+    text = render(rows, args.headroom, (load_start, f"{os.getloadavg()[0]:.1f}"), time.monotonic() - start, hub)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(f"wrote {args.out}")

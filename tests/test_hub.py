@@ -302,6 +302,17 @@ def tensorboard_panel(page, name: str) -> int:
     return int(match.group(1))
 
 
+def processes(name: str) -> list[str]:
+    """What runs under a learner's account, with RSS: 'MB  command' lines, largest first."""
+    uid, rows = pwd.getpwnam(name).pw_uid, []
+    for proc in psutil.process_iter(["uids", "memory_info", "cmdline"]):
+        if proc.info["uids"] and proc.info["uids"].real == uid and proc.info["memory_info"]:
+            cmd = " ".join(proc.info["cmdline"] or [])
+            cmd = cmd.replace("/opt/tf-training-lab/venv/bin/", "").replace(str(hubctl.REPO_VENV / "bin") + "/", "")
+            rows.append((proc.info["memory_info"].rss, cmd[:90]))
+    return [f"{rss / 1e6:5.0f} MB  {cmd}" for rss, cmd in sorted(rows, reverse=True)]
+
+
 def listener(port: int) -> psutil.Process:
     """The process listening on 127.0.0.1:port."""
     for conn in psutil.net_connections("tcp"):
@@ -318,7 +329,7 @@ def refused(resp, *secrets_: str) -> bool:
     return resp.status in (401, 403, 404) or "/hub/login" in resp.url
 
 
-def learner_runs_notebook(browser, base: str, name: str, state: dict) -> None:
+def learner_runs_notebook(browser, base: str, name: str, state: dict, sampler) -> None:
     password = secrets.token_urlsafe(12)
     t0 = time.monotonic()
     context, page = login(browser, base, name, password)
@@ -329,6 +340,8 @@ def learner_runs_notebook(browser, base: str, name: str, state: dict) -> None:
     for s in sessions(context, base, name):
         context.request.delete(f"{base}/user/{name}/api/sessions/{s['id']}",
                                headers={"X-XSRFToken": xsrf(context, name)})
+    page.wait_for_timeout(3000)  # the kernel's processes are gone; the server alone remains
+    state[name]["server_only_mb"] = round(sampler.now()[name] / 1e6)
     home_nb = Path(pwd.getpwnam(name).pw_dir) / "tf-training-lab" / "notebooks" / NOTEBOOK
     assert home_nb.exists() and home_nb.stat().st_uid == pwd.getpwnam(name).pw_uid
     page.goto(f"{base}/user/{name}/lab/tree/notebooks/{NOTEBOOK}?reset", timeout=SPAWN_S * 1000)
@@ -369,10 +382,11 @@ def test_two_learners_on_a_real_hub(hub, browser):
     for old in ARTIFACTS.glob("*.png"):
         old.unlink()
     st: dict[str, dict] = {}
-    learner_runs_notebook(browser, base, a, st)
-    learner_runs_notebook(browser, base, b, st)
+    learner_runs_notebook(browser, base, a, st, sampler)
+    learner_runs_notebook(browser, base, b, st, sampler)
     now = sampler.now()
     memory = {n: {"peak_mb": round(sampler.peak[n] / 1e6), "after_run_mb": round(now[n] / 1e6),
+                  "server_only_mb": st[n]["server_only_mb"], "processes_after_run": processes(n),
                   "login_to_lab_s": round(st[n]["login_to_lab_s"], 1), "run_s": round(st[n]["run_s"], 1)}
               for n in (a, b)}
     (ARTIFACTS / "memory.json").write_text(json.dumps({
