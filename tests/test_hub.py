@@ -416,9 +416,10 @@ def test_two_learners_on_a_real_hub(hub, browser):
         "B's TensorBoard data": f"{base}/user/{b}/proxy/{b_port}/data/environment",
         "B's TensorBoard via A's own proxy": f"{base}/user/{a}/proxy/{b_port}/data/environment",
     }
-    leaks = {}
+    leaks, seen = {}, {}
     for what, url in probes.items():
         resp = get(ctx_a, url, a)
+        seen[f"A -> {what}"] = f"{resp.status} {resp.url.replace(base, '')}"
         if not refused(resp, *secrets_b):
             leaks[what] = (url, resp.status, resp.url)
     page_a.goto(probes["B's lab"])
@@ -441,10 +442,12 @@ def test_two_learners_on_a_real_hub(hub, browser):
     still = {}
     for what, url in after.items():
         resp = get(ctx_a, url, a)
+        seen[f"A after logout -> {what}"] = f"{resp.status} {resp.url.replace(base, '')[:60]}"
         if not refused(resp, a_home, '"nbformat"', "tb-webapp", "data_location", "jupyter-config-data"):
             still[what] = (url, resp.status, resp.url)
     page_a.goto(after["A's lab"])
     page_a.screenshot(path=str(ARTIFACTS / f"{a}-after-logout.png"))
+    (ARTIFACTS / "isolation.json").write_text(json.dumps(seen, indent=1))  # status, final URL
     assert not still, f"after logout A's browser still reaches: {still}"
     for name in (a, b):
         st[name]["context"].close()
