@@ -182,7 +182,7 @@ def render_hub(hub: dict, rows: list[Measurement], headroom: float) -> list[str]
     learners = hub.get("learners", {})
     if not learners:
         return []
-    server = max(v["server_only_mb"] for v in learners.values())
+    server = max((v.get("server_only_mb") or 0 for v in learners.values()), default=0)
     lines = [
         "",
         "## Per learner on a real JupyterHub",
@@ -196,13 +196,13 @@ def render_hub(hub: dict, rows: list[Measurement], headroom: float) -> list[str]
         "|---|---:|---:|---:|---:|---:|",
     ]
     for i, v in enumerate(learners.values()):
-        lines.append(f"| {'AB'[i] if i < 2 else i} | {v['server_only_mb']} | {v['peak_mb']} "
+        lines.append(f"| {'AB'[i] if i < 2 else i} | {v.get('server_only_mb', '?')} | {v['peak_mb']} "
                      f"| {v['after_run_mb']} | {v['login_to_lab_s']} | {v['run_s']} |")
     first = next(iter(learners.values()))
     if first.get("processes_after_run"):
         lines += ["", "What learner A's account ran after the notebook (RSS):", "", "```",
                   *first["processes_after_run"], "```"]
-    if rows:
+    if rows and server:
         lines += [
             "",
             f"Per learner, per notebook: the single-user server ({server} MB, the larger of the two "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import grp
+import hashlib
 import os
 import pwd
 import shutil
@@ -84,6 +85,29 @@ def learner_venv(repo_venv: Path = REPO_VENV, overlay: Path = OVERLAY_VENV) -> P
     if runs_as(PROBE_USER, repo_py, "-c", probe):
         return repo_venv
     base = base_python_for_learners()
+    scripts = sorted(p.name for p in (repo_venv / "bin").iterdir())
+    stamp = f"{repo_venv.resolve()}\n{base}\n{hashlib.sha256(' '.join(scripts).encode()).hexdigest()}\n"
+    marker = overlay / ".tf-training-lab-overlay"
+    if marker.exists() and marker.read_text() == stamp and runs_as(
+            PROBE_USER, str(overlay / "bin" / "python"), "-c", probe):
+        return overlay  # already built for this venv: reuse (a running hub may be using it)
+    # build beside it, then swap in, so a hub running on the old one is disturbed for a moment only
+    new = overlay.with_name(f"{overlay.name}.new-{os.getpid()}")
+    build_overlay(base, repo_venv, new, final=overlay)
+    (new / marker.name).write_text(stamp)
+    old = overlay.with_name(f"{overlay.name}.old-{os.getpid()}")
+    if overlay.exists():
+        overlay.rename(old)
+    new.rename(overlay)
+    shutil.rmtree(old, ignore_errors=True)
+    if not runs_as(PROBE_USER, str(overlay / "bin" / "python"), "-c", probe):
+        raise SystemExit(f"hubctl: built {overlay}, but an ordinary account still cannot import "
+                         f"the lab from it ({probe!r}); check the permissions of {repo_venv}")
+    return overlay
+
+
+def build_overlay(base: str, repo_venv: Path, overlay: Path, final: Path) -> None:
+    """The overlay venv in ``overlay``, its scripts pointing at ``final``'s Python."""
     subprocess.run([base, "-m", "venv", "--without-pip", "--clear", str(overlay)], check=True)
     pth = site_packages(overlay) / "zz_tf_training_lab_repo_venv.pth"
     # "import" lines in a .pth run at start-up: addsitedir also processes the repo venv's own
@@ -104,12 +128,8 @@ def learner_venv(repo_venv: Path = REPO_VENV, overlay: Path = OVERLAY_VENV) -> P
         except (UnicodeDecodeError, ValueError):
             continue
         if first.startswith(prefixes):
-            target.write_text(f"#!{overlay}/bin/python\n{rest}")
+            target.write_text(f"#!{final}/bin/python\n{rest}")
             target.chmod(0o755)
-    if not runs_as(PROBE_USER, str(overlay / "bin" / "python"), "-c", probe):
-        raise SystemExit(f"hubctl: built {overlay}, but an ordinary account still cannot import "
-                         f"the lab from it ({probe!r}); check the permissions of {repo_venv}")
-    return overlay
 
 
 def add_learners(names: list[str], group: str = LEARNER_GROUP) -> None:
