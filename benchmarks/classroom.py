@@ -189,8 +189,8 @@ def render_hub(hub: dict, rows: list[Measurement], headroom: float) -> list[str]
         "",
         f"Measured by `tests/test_hub.py` on {hub.get('measured', '?')}: the hub of `hub/` "
         "(JupyterHub, LocalProcessSpawner, one Unix account per learner) with two learners, each "
-        f"running `{hub.get('notebook', '?')}` in JupyterLab through the hub. Memory is the summed "
-        "RSS of every process of the learner's account: " + hub.get("what", "") + ".",
+        f"running `{hub.get('notebook', '?')}` in JupyterLab through the hub. Memory: "
+        + hub.get("what", "summed RSS of the learner's processes") + ".",
         "",
         "| Learner | Server alone (MB) | Peak while running the notebook (MB) | After the run (MB) | Login to lab (s) | Notebook run (s) |",
         "|---|---:|---:|---:|---:|---:|",

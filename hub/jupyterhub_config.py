@@ -23,7 +23,7 @@
 # Settings (environment variables): TFLAB_HUB_IP (127.0.0.1), TFLAB_HUB_PORT (8000),
 # TFLAB_HUB_STATE (/var/lib/tf-training-lab-hub: database, cookie secret, password file),
 # TFLAB_HUB_VENV (venv whose bin/jupyterhub-singleuser the learners run; hubctl.py sets it),
-# TFLAB_HUB_HUB_PORT (8081), TFLAB_HUB_PROXY_API_PORT (8001), TFLAB_HUB_MEM_LIMIT (2G),
+# TFLAB_HUB_HUB_PORT (8081), TFLAB_HUB_PROXY_API_PORT (8001), TFLAB_HUB_MEM_LIMIT (2.5G),
 # TFLAB_HUB_CPU_LIMIT (1), TFLAB_HUB_SOLUTIONS (0: notebooks/solutions is not copied).
 # ruff: noqa: F821  (`c` is provided by JupyterHub)
 
@@ -77,7 +77,8 @@ c.Spawner.notebook_dir = f"~/{LAB}"
 c.Spawner.default_url = "/lab/tree/notebooks/00_start_here.ipynb"
 c.Spawner.start_timeout = 300  # a JupyterLab start on a busy 2-core machine can take a minute
 c.Spawner.http_timeout = 300
-c.Spawner.mem_limit = env("TFLAB_HUB_MEM_LIMIT", "2G")  # NOT enforced by LocalProcessSpawner
+# per learner, measured (docs/classroom-measurements.md): ~2.0 GB on 09_saver / 10_summary
+c.Spawner.mem_limit = env("TFLAB_HUB_MEM_LIMIT", "2.5G")  # NOT enforced by LocalProcessSpawner
 c.Spawner.cpu_limit = float(env("TFLAB_HUB_CPU_LIMIT", "1"))  # NOT enforced either
 c.Spawner.environment = {
     "PATH": f"{venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
