@@ -343,6 +343,8 @@ def learner_runs_notebook(browser, base: str, name: str, state: dict, sampler) -
     context, page = login(browser, base, name, password)
     state[name] = {"context": context, "page": page, "login_to_lab_s": time.monotonic() - t0}
     assert page.url.endswith(f"/user/{name}/lab/tree/notebooks/00_start_here.ipynb"), page.url
+    # the start notebook rendered: its title heading, not just the loading placeholder
+    page.locator(".jp-NotebookPanel .jp-MarkdownCell h1").first.wait_for(timeout=SPAWN_S * 1000)
     page.screenshot(path=str(ARTIFACTS / f"{name}-00_start_here.png"))
     home_nb = Path(pwd.getpwnam(name).pw_dir) / "tf-training-lab" / "notebooks" / NOTEBOOK
     assert home_nb.exists() and home_nb.stat().st_uid == pwd.getpwnam(name).pw_uid
