@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -181,12 +182,15 @@ def prepare_magic() -> dict[str, Any]:
 
     1. Removes the info files of TensorBoards that are gone (:func:`remove_stale`), so that
        ``%tensorboard`` starts a server instead of "reusing" a dead one.
-    2. If ``tensorboard`` is not on ``PATH`` (``tensorboard/manager.py`` runs the program
-       named ``tensorboard`` unless ``TENSORBOARD_BINARY`` is set), sets
-       ``TENSORBOARD_BINARY`` to the one installed beside this Python.
+    2. Sets ``TENSORBOARD_BINARY`` (``tensorboard/manager.py`` runs the program it names, else
+       ``tensorboard`` from ``PATH``) to a small launcher that starts this Python's TensorBoard
+       without importing TensorFlow (its bundled stub, as :func:`start` does): about 500 MB
+       less per server, which is what sizes a classroom hub.
     3. On a JupyterHub, sets ``TENSORBOARD_PROXY_URL`` (unless already set) to
        :func:`hub_proxy_template`, so ``%tensorboard``'s panel loads through
        jupyter-server-proxy.
+
+    What is already set is left alone.
 
     Returns:
         ``{"stale_removed": [pids], "TENSORBOARD_BINARY": path or None,
@@ -194,21 +198,31 @@ def prepare_magic() -> dict[str, Any]:
 
     Introduced in notebooks/10_summary_tensorboard.ipynb.
     """
-    import shutil
-
     done: dict[str, Any] = {"stale_removed": remove_stale(), "TENSORBOARD_BINARY": None,
                             "TENSORBOARD_PROXY_URL": None}
-    if "TENSORBOARD_BINARY" not in os.environ and shutil.which("tensorboard") is None:
-        here = os.path.join(os.path.dirname(sys.executable), "tensorboard")
-        if os.path.exists(here):
-            os.environ["TENSORBOARD_BINARY"] = here
-            done["TENSORBOARD_BINARY"] = here
+    if "TENSORBOARD_BINARY" not in os.environ:
+        os.environ["TENSORBOARD_BINARY"] = done["TENSORBOARD_BINARY"] = _launcher_script()
     if "TENSORBOARD_PROXY_URL" not in os.environ:
         template = hub_proxy_template()
         if template is not None:
             os.environ["TENSORBOARD_PROXY_URL"] = template
             done["TENSORBOARD_PROXY_URL"] = template
     return done
+
+
+def _launcher_script() -> str:
+    """An executable that runs :data:`_LAUNCHER` with this Python (written once per user)."""
+    folder = os.path.join(tempfile.gettempdir(), f"labkit-{os.getuid()}")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    path = os.path.join(folder, "tensorboard")
+    text = f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -c {shlex.quote(_LAUNCHER)} \"$@\"\n"
+    if not os.path.exists(path) or open(path).read() != text:
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o700)
+        os.replace(tmp, path)
+    return path
 
 
 def _info_dir() -> str:

@@ -29,6 +29,7 @@ from typing import Any
 import tensorflow as tf
 
 from labkit import _tf_private
+from labkit.train import validation
 
 __all__ = ["StepEngine"]
 
@@ -70,8 +71,15 @@ class StepEngine:
             else:
                 flat.append(g)
         flat += list(dynamic.values())
+        sparse = any(isinstance(g, tf.IndexedSlices) for g, _ in pairs)
+        if sparse and entry.jit:  # XLA drops assertions: check the indices here, eagerly
+            validation.check_indices(pairs)
         try:
             entry.call(flat)
+        except tf.errors.InvalidArgumentError:
+            if sparse and not entry.jit:  # the step's own index assertion failed (nothing ran):
+                validation.check_indices(pairs)  # raise the ValueError that names it
+            raise
         except tf.errors.OpError:
             if not (first and entry.jit):
                 raise
@@ -126,9 +134,12 @@ class StepEngine:
                      if s else next(it) for v, s in zip(var_list, sparse, strict=True)]
             opt._global_step = global_step
             hyper = opt._resolve_hypers(dict(zip(dyn_names, it, strict=True)))
+            # sparse indices asserted before any update (a jit step is checked eagerly instead)
+            checks = [] if jit else validation.check_indices(list(zip(grads, var_list, strict=True)))
             self.inline_dense = jit
             try:
-                self.build_step(grads, var_list, slots, hyper, global_step)
+                with tf.control_dependencies(checks):
+                    self.build_step(grads, var_list, slots, hyper, global_step)
             finally:
                 self.inline_dense = False
 

@@ -501,7 +501,7 @@ class Optimizer(Trackable):
         self._global_step = global_step
         # Every check runs before anything changes, so a step applies completely or not at all.
         if tf.executing_eagerly() and not tf.distribute.has_strategy():
-            validation.check_indices(pairs)
+            # (sparse indices: checked inside the compiled step, before its updates)
             if self.check_numerics:
                 validation.check_finite(pairs)
                 validation.check_hyper_values(self)
