@@ -164,6 +164,8 @@ def train(
             time.sleep(sleep)
     # the whole training state: weights, the optimizer's slots, beta powers and counters, step
     state = [*model.params, *opt.variables(), step]
+    if hasattr(opt, "iterations"):  # labkit's step counter (TF1's optimizer has none)
+        state.append(opt.iterations)
     final = {v.name: v.numpy() for v in state}
     if len(final) != len(state):
         raise RuntimeError(f"two variables share a name: {sorted(v.name for v in state)}")

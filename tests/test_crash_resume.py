@@ -194,6 +194,8 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(tmp_path, optimi
         slots = [k for k in a if k.endswith(("/m:0", "/v:0", "/Adam:0", "/Adam_1:0"))]
         assert len(slots) == 12, f"expected m and v for 6 variables in the final state: {sorted(a)}"
         assert any("beta1_power" in k for k in a) and any("global_step" in k for k in a)
+        if optimizer == "labkit":
+            assert any(k.endswith("/iter:0") for k in a), sorted(a)  # the iteration counter
         for k in a:
             assert np.array_equal(a[k], b[k]), f"{k} differs after {kills} kills"
 
