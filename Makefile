@@ -80,7 +80,7 @@ check: setup
 	  -m "not browser and not slow" --doctest-modules labkit/train tests
 
 notebooks-clean: setup
-	$(BIN)/python -m labkit.notebooks clean notebooks
+	$(BIN)/python -m labkit.tooling.notebook_hygiene clean notebooks
 
 doctor: setup
 	$(BIN)/python -m labkit doctor

@@ -19,8 +19,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from labkit.playground import Playground  # noqa: E402
 from labkit.seeding import seed_everything  # noqa: E402
+from labkit.teaching.playground import Playground  # noqa: E402
 
 
 def main() -> None:

@@ -127,7 +127,7 @@ def deliver_lab(spawner):
         os.chown(d, user.pw_uid, user.pw_gid)
     spawner.environment = {
         **spawner.environment,
-        "LABKIT_ROOT": str(lab),  # labkit.paths: runs/, checkpoints/ under the learner's copy
+        "LABKIT_ROOT": str(lab),  # labkit.tooling.paths: runs/, checkpoints/ under the learner's copy
         # own TMPDIR: TensorBoard's registry ($TMPDIR/.tensorboard-info) is per learner, and
         # never the hub's (the test suite's TMPDIR is private to root)
         "TMPDIR": str(tmp),

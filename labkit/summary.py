@@ -16,7 +16,7 @@ step for step so the curves in matplotlib match the ones in TensorBoard.
 Writing for labkit's own training helpers: :class:`FileWriter` has the shape of TF1's
 ``tf.summary.FileWriter`` (``FileWriter(logdir, graph=None, max_queue=10, flush_secs=120,
 filename_suffix=None)``, ``add_summary``, ``add_graph``, ``flush``, ``close``, context
-manager) and is built on ``tf.summary.create_file_writer``; ``labkit.train_digits`` logs
+manager) and is built on ``tf.summary.create_file_writer``; ``labkit.digits.run`` logs
 through it. It is not how a learner writes summaries: that is ``tf.summary`` itself.
 One writer per run folder (``runs/adam``, ``runs/sgd``) is how TensorBoard compares stages
 or optimizers: every sub-folder holding event files is one "run".
@@ -122,7 +122,7 @@ class FileWriter:
         flush_secs: seconds between automatic flushes, > 0.
         filename_suffix: appended to the event file name (a string starting with ``.``).
 
-    Used by ``labkit.train_digits`` (notebooks/11_capstone.ipynb); notebooks/10_summary_tensorboard.ipynb
+    Used by ``labkit.digits.run`` (notebooks/11_capstone.ipynb); notebooks/10_summary_tensorboard.ipynb
     teaches ``tf.summary.create_file_writer`` itself.
     """
 

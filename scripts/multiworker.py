@@ -33,7 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from labkit.train_digits import OPTIMIZERS  # noqa: E402  (light: imports no TensorFlow)
+from labkit.digits.run import OPTIMIZERS  # noqa: E402  (light: imports no TensorFlow)
 
 
 def _positive_int(text: str) -> int:
@@ -66,7 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--optimizer", default="Adam", choices=OPTIMIZERS,
                    help="labkit.train optimizer (default Adam)")
     p.add_argument("--learning-rate", type=_positive_float, default=None,
-                   help="learning rate (default: labkit.train_digits.DEFAULT_LEARNING_RATES)")
+                   help="learning rate (default: labkit.digits.run.DEFAULT_LEARNING_RATES)")
     p.add_argument("--ckpt-dir", default=None,
                    help="where the chief writes its checkpoint (default: a temporary folder)")
     p.add_argument("--timeout", type=_positive_float, default=180.0,
@@ -104,11 +104,11 @@ def run_worker(args: argparse.Namespace) -> dict:
     import tensorflow as tf
 
     from labkit.data import load_digits
-    from labkit.digits_mlp import build_mlp
+    from labkit.digits.model import build_mlp
+    from labkit.digits.run import make_optimizer
     from labkit.distribute import DistributedOptimizer, make_distributed_train_step
     from labkit.distribute import trainable_tf_variables as tf_vars
     from labkit.seeding import seed_everything
-    from labkit.train_digits import make_optimizer
 
     seed_everything(args.seed, deterministic_ops=False)
     strategy = tf.distribute.MultiWorkerMirroredStrategy()

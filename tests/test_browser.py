@@ -1,6 +1,6 @@
 """The lab in a real browser: Chromium runs every notebook in the README's JupyterLab.
 
-One JupyterLab (started by the README's launcher, ``make lab``, exactly as tests/test_lab.py
+One JupyterLab (started by the README's launcher, ``make lab``, exactly as tests/tooling/test_launch.py
 does) and one headless Debian Chromium serve the whole module. For each notebook in
 ``notebooks/*.ipynb`` the test opens it, runs "Run All Cells" from the Run menu, waits until
 the kernel is idle with no ``[*]`` prompt left, and asserts what a learner would see:
@@ -105,7 +105,7 @@ def uses_widgets(path: Path) -> bool:
     """Whether a notebook's code displays ipywidgets (sliders, LivePlot, interact)."""
     nb = json.loads(path.read_text())
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    return any(word in code for word in ("ipywidgets", "LivePlot", "interact", "labkit.widgets"))
+    return any(word in code for word in ("ipywidgets", "LivePlot", "interact", "labkit.teaching.widgets"))
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def lab(tmp_path_factory):
         (settings / rel).parent.mkdir(parents=True, exist_ok=True)
         (settings / rel).write_text(json.dumps(values))
     # The lab serves a private copy of notebooks/ (LABKIT_ROOT, honoured by the launcher and by
-    # labkit.paths), so the browser run never shares runs/ or checkpoints/ with an nbval run of
+    # labkit.tooling.paths), so the browser run never shares runs/ or checkpoints/ with an nbval run of
     # the same notebook, and can never save over the committed files.
     labroot = home / "labroot"
     shutil.copytree(ROOT / "notebooks", labroot / "notebooks",

@@ -1,5 +1,5 @@
 """Nothing a learner trained is lost or silently corrupted (labkit.train.Saver, labkit.checkpoints,
-labkit.train optimizers, labkit.train_digits).
+labkit.train optimizers, labkit.digits.run).
 
 * a save right after a restore writes everything the restore read (slots, beta powers), and a
   save that would hold less never replaces a good checkpoint of the same name;
@@ -302,7 +302,7 @@ def test_evaluated_hyperparameters_inside_tf_function():
 
 # --------------------------------------------------------------------- train_digits resume
 def test_train_digits_resume_keeps_rotation_and_never_rewrites_a_finished_run(tmp_path):
-    from labkit.train_digits import train_digits
+    from labkit.digits.run import train_digits
 
     ckpt = str(tmp_path / "ckpt")
     kw = dict(optimizer="Adam", ckpt_dir=ckpt, save_every=5, hidden=(8,), progress=False)

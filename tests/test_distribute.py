@@ -51,8 +51,8 @@ OPTIMIZERS = ["GradientDescent", "Adam"]
 def test_mirrored_two_replicas_equals_one_device():
     out = run_python("""
     from labkit.data import load_digits
-    from labkit.digits_mlp import build_mlp
-    from labkit.train_digits import make_optimizer
+    from labkit.digits.model import build_mlp
+    from labkit.digits.run import make_optimizer
     split = load_digits()
     x, y = split.x_train[:256], split.y_train[:256]
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(64)   # 4 global batches of 64

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labkit.exercises.summary import check_smoothed_value, check_stage_runs
 from labkit.seeding import seed_everything
 from labkit.summary import (
     FileWriter,
@@ -24,6 +23,7 @@ from labkit.summary import (
     smooth,
     to_dataframe,
 )
+from labkit.teaching.exercises.summary import check_smoothed_value, check_stage_runs
 
 
 # --- smoothing ------------------------------------------------------------------------
@@ -251,8 +251,8 @@ def test_bad_inputs_name_the_argument(tmp_path):
 def test_plot_runs_draws_smoothed_tensorboard_curves(tmp_path):
     from matplotlib.figure import Figure
 
-    from labkit.palette import color_for
-    from labkit.plots import plot_runs
+    from labkit.teaching.palette import color_for
+    from labkit.teaching.plots import plot_runs
 
     for run in ("AdamOptimizer", "GradientDescentOptimizer"):
         with FileWriter(tmp_path / run) as w:

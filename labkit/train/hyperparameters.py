@@ -3,7 +3,7 @@ shows it), default, and whether the step reads it as a tensor.
 
 Introduced with the optimizers in notebooks/03a_optimizers.ipynb. The declarations are the one
 source for: the constructor's checks (``check_all``), the per-step checks of scheduled values
-(``check_numerics``), the sliders of ``labkit.widgets`` and what makes the playground rebuild
+(``check_numerics``), the sliders of ``labkit.teaching.widgets`` and what makes the playground rebuild
 an optimizer (``tensor=False``: read in Python when the step is built).
 """
 

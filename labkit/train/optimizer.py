@@ -29,7 +29,7 @@ What differs from TF1 (and why):
 * A variable of unknown static shape gets its slots from its runtime shape in every optimizer
   (TF1's AdagradDA, Ftrl and ProximalAdagrad cannot build theirs).
 
-What is the same as TF1 (tests/test_tf1_behaviour.py holds it to ``tf.compat.v1.train``): slot
+What is the same as TF1 (tests/train/test_tf1_behaviour.py holds it to ``tf.compat.v1.train``): slot
 variable names (``w/Adam:0`` for ``m``, ``w/Adam_1:0`` for ``v``), ``variables()`` sorted by
 name, a variable's ``constraint`` applied after its update (and refused for a sparse update),
 ``compute_gradients`` with respect to tensors (only ``apply_gradients`` refuses them), and the

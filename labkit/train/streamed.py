@@ -6,7 +6,7 @@ bit, zeros, infinities and NaN included), so a rule file reads as its formula. W
 compiles a loop fusion that holds no scalar broadcast over the array (such as ``n + g*g``,
 RMSProp's ``var - mom`` or Ftrl's ``sqrt(n)``) with its tiled emitter, which copies every 16
 elements through the stack; a run-time factor of 1 that XLA cannot fold away sends the fusion
-to the loop emitter, which streams (1.2 to 1.5 times faster). tests/test_optimizer.py fails if
+to the loop emitter, which streams (1.2 to 1.5 times faster). tests/train/test_optimizer.py fails if
 an update rule's XLA step falls back to the tiled emitter.
 
 Introduced with the optimizers in notebooks/03a_optimizers.ipynb.

@@ -2,7 +2,7 @@
 
 import os
 
-from labkit.exercises.summary import check_keras_runs, check_smoothed_value, check_stage_runs
+from labkit.teaching.exercises.summary import check_keras_runs, check_smoothed_value, check_stage_runs
 
 
 def exercise_1(log_dir: str, epochs: int = 3, steps_per_epoch: int = 12):

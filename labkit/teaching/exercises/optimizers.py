@@ -1,0 +1,454 @@
+"""Exercise checks for the optimizer notebooks (03a/03b_optimizers, 04_playground,
+05_digits_comparison).
+
+Each check computes the reference live with the real optimizers (``labkit.train``,
+``tf.compat.v1.train`` or ``keras.optimizers``) and returns a
+:class:`~labkit.teaching.exercises.feedback.Feedback` with a specific hint for the common mistakes.
+``None`` (not answered yet) gets a hint; an answer of the wrong kind is a ``TypeError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from labkit.teaching.exercises.feedback import Feedback, hint, passed
+
+__all__ = ["ADAGRAD_EXERCISE", "adagrad_reference", "check_adagrad_step",
+           "momentum_path", "check_momentum_overshoot", "check_slot_names",
+           "ADAM_EXERCISE", "adam_first_step_reference", "check_adam_first_step",
+           "EPSILON_KEYS", "PLACEMENTS", "epsilon_placement", "check_epsilon_placement",
+           "check_exact_zeros", "check_best_optimizer"]
+
+# "Write one Adagrad step by hand" (notebooks/03a_optimizers.ipynb).
+ADAGRAD_EXERCISE: dict[str, Any] = {
+    "w": np.array([1.0, -2.0], np.float32),
+    "g": np.array([0.5, -3.0], np.float32),
+    "learning_rate": 0.1,
+    "initial_accumulator_value": 0.1,
+}
+
+
+def _as_vector(name: str, value: Any, size: int) -> np.ndarray:
+    if isinstance(value, (str, bytes, Mapping)) or value is None:
+        raise TypeError(f"`{name}` must be numbers (a list or array). Received: {name}={value!r}")
+    try:
+        arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"`{name}` must be numbers (a list or array). Received: {name}={value!r}") from e
+    if arr.size != size:
+        raise ValueError(f"`{name}` must have {size} numbers. Received: {name}={value!r}")
+    return arr
+
+
+def adagrad_reference() -> np.ndarray:
+    """The new weights after one ``labkit.train.AdagradOptimizer`` step on ``ADAGRAD_EXERCISE``.
+
+    Introduced in notebooks/03a_optimizers.ipynb.
+    """
+    import tensorflow as tf
+
+    from labkit.train import AdagradOptimizer
+
+    ex = ADAGRAD_EXERCISE
+    w = tf.Variable(ex["w"])
+    opt = AdagradOptimizer(ex["learning_rate"], ex["initial_accumulator_value"])
+    opt.apply_gradients([(tf.constant(ex["g"]), w)])
+    return w.numpy().astype(np.float64)
+
+
+def check_adagrad_step(answer: Any) -> Feedback:
+    """Check a hand-written Adagrad step (the new weights) against the real optimizer.
+
+    Introduced in notebooks/03a_optimizers.ipynb.
+    """
+    if answer is None:
+        return hint("Compute new_w from w, g, learning_rate and initial_accumulator_value in "
+                    "ADAGRAD_EXERCISE: first the new accumulator, then the step.")
+    got = _as_vector("answer", answer, 2)
+    ex = ADAGRAD_EXERCISE
+    w, g = ex["w"].astype(np.float64), ex["g"].astype(np.float64)
+    lr, n0 = ex["learning_rate"], ex["initial_accumulator_value"]
+    expected = adagrad_reference()
+    if np.allclose(got, expected, rtol=1e-4, atol=1e-5):
+        return passed(f"new_w = {np.round(expected, 4).tolist()}: accumulator n = 0.1 + g² and "
+                      "step = lr * g / sqrt(n).")
+    mistakes = [
+        (w - lr * g / np.sqrt(g * g), "you forgot the initial accumulator 0.1: n starts at "
+         "initial_accumulator_value, so n = 0.1 + g², not g²."),
+        (w - lr * g / np.sqrt(n0), "you used the old accumulator (0.1): Adagrad adds g² to the "
+         "accumulator FIRST and divides by the square root of the NEW value."),
+        (w - lr * g / (n0 + g * g), "you forgot the square root: the step is lr * g / sqrt(n)."),
+        (w + lr * g / np.sqrt(n0 + g * g), "your step goes uphill: subtract lr * g / sqrt(n)."),
+        (w - lr * g, "that is a plain gradient-descent step: divide by sqrt(n) with "
+         "n = 0.1 + g²."),
+        (w - lr * g * np.sqrt(n0 + g * g), "you multiplied by sqrt(n); Adagrad divides by it."),
+    ]
+    for candidate, message in mistakes:
+        if np.allclose(got, candidate, rtol=1e-4, atol=1e-5):
+            return hint(message)
+    diff = np.abs(got - expected)
+    worst = int(np.argmax(diff))
+    return hint(f"element {worst} is off by {diff[worst]:.3g}. Per element: n = 0.1 + g², "
+                "new_w = w - lr * g / sqrt(n). Check which of w, g you used for that element.")
+
+
+def _check_range(name: str, value: Any, low: float, high: float | None, *, low_open: bool,
+                 text: str) -> None:
+    """A finite number above ``low`` (or equal to it unless ``low_open``) and below ``high``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"`{name}` must be a number {text}. Received: {name}={value!r}")
+    too_low = value <= low if low_open else value < low
+    too_high = high is not None and value >= high
+    if not np.isfinite(value) or too_low or too_high:
+        raise ValueError(f"`{name}` must be {text}. Received: {name}={value!r}")
+
+
+def momentum_path(learning_rate: float, momentum: float, steps: int = 40) -> np.ndarray:
+    """Positions of ``labkit.train.MomentumOptimizer`` on ``f(w) = 0.5 w²`` from ``w = 1``.
+
+    Introduced in notebooks/03a_optimizers.ipynb (the overshoot exercise). Returns
+    ``steps + 1`` positions.
+    """
+    import tensorflow as tf
+
+    from labkit.train import MomentumOptimizer
+
+    for arg, value in (("learning_rate", learning_rate), ("momentum", momentum)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+            raise TypeError(f"`{arg}` must be a number. Received: {arg}={value!r}")
+    w = tf.Variable(1.0)
+    opt = MomentumOptimizer(float(learning_rate), float(momentum))
+    out = [1.0]
+    for _ in range(int(steps)):
+        opt.minimize(lambda: 0.5 * w * w)
+        out.append(float(w.numpy()))
+    return np.asarray(out)
+
+
+def check_momentum_overshoot(learning_rate: Any, momentum: Any) -> Feedback:
+    """Do these hyperparameters make Momentum overshoot the minimum of ``0.5 w²`` (and recover)?
+
+    Introduced in notebooks/03a_optimizers.ipynb. Overshoot: ``w`` goes below -0.1 (past the
+    minimum at 0 by more than 10% of the start) and the run does not diverge (final ``|w|`` < 1).
+    """
+    if learning_rate is None or momentum is None:
+        return hint("Set both learning_rate and momentum, e.g. learning_rate=0.1, momentum=0.5, "
+                    "then look at the path.")
+    _check_range("learning_rate", learning_rate, 0.0, None, low_open=True, text="> 0")
+    _check_range("momentum", momentum, 0.0, 1.0, low_open=False, text="in [0, 1)")
+    path = momentum_path(learning_rate, momentum)
+    lowest = float(np.nanmin(path)) if np.isfinite(path).any() else float("nan")
+    final = abs(path[-1])
+    if not np.isfinite(path).all() or final >= 1.0:
+        return hint(f"with learning_rate={learning_rate} the run blows up (|w| = {final:.3g} "
+                    "after 40 steps) -- that is divergence, not overshoot. Use a smaller "
+                    "learning rate (below 1) and let the momentum carry w past 0.")
+    if lowest < -0.1:
+        return passed(f"w dips to {lowest:.3f} before settling: the velocity accumulated on the "
+                      f"way down carries it past the minimum (momentum={momentum}).")
+    if momentum < 0.5:
+        return hint(f"w never goes below {lowest:.3f}. With momentum={momentum} the velocity "
+                    "dies out fast; raise momentum (try 0.9) so it keeps moving after the "
+                    "gradient changes sign.")
+    return hint(f"w never goes below {lowest:.3f}: with learning_rate={learning_rate} it creeps "
+                "too slowly to build up speed. Raise the learning rate (try 0.1 or 0.3).")
+
+
+def check_slot_names(answer: Any) -> Feedback:
+    """Check ``{optimizer name: [slot names]}`` against live ``get_slot_names()`` after one step.
+
+    Introduced in notebooks/03b_optimizers.ipynb. The answer may cover any subset of the
+    ten optimizers (at least three).
+    """
+    if answer is None:
+        return hint("Fill a dict like {'AdamOptimizer': ['m', 'v'], ...} for at least three "
+                    "optimizers, from the slot table printed above or from the update rules.")
+    if not isinstance(answer, Mapping):
+        raise TypeError(f"`answer` must be a dict name -> list of slot names. Received: {answer!r}")
+    if len(answer) < 3:
+        return hint(f"answer at least three optimizers; you gave {len(answer)}.")
+    import tensorflow as tf
+
+    import labkit.train as train
+    from labkit.teaching.widgets import make_optimizer
+
+    for name, slots in answer.items():
+        full = name if str(name).endswith("Optimizer") else f"{name}Optimizer"
+        if full not in train.__all__ or full == "Optimizer":
+            return hint(f"{name!r} is not one of the ten optimizers.")
+        if isinstance(slots, str) or not isinstance(slots, Iterable):
+            raise TypeError(f"slots for {name!r} must be a list of names. Received: {slots!r}")
+        opt = make_optimizer(getattr(train, full))
+        v = tf.Variable([1.0, 2.0])
+        opt.minimize(lambda v=v: tf.reduce_sum(v * v), var_list=[v],
+                     global_step=opt.labkit_global_step)
+        real = opt.get_slot_names()
+        if sorted(slots) != real:
+            missing = sorted(set(real) - set(slots))
+            extra = sorted(set(slots) - set(real))
+            parts = []
+            if missing:
+                parts.append(f"it also keeps {missing}")
+            if extra:
+                parts.append(f"it has no slot {extra}")
+            return hint(f"{full}: " + "; ".join(parts) + ". Slots are per-variable state, one "
+                        "tensor of the variable's shape per name.")
+    return passed(f"all {len(answer)} match get_slot_names().")
+
+
+# "Predict Keras Adam's first step" (notebooks/03b_optimizers.ipynb). Keras's defaults for
+# beta_1, beta_2 and epsilon (0.9, 0.999, 1e-7); the third gradient is tiny on purpose.
+ADAM_EXERCISE: dict[str, Any] = {
+    "w": np.array([1.0, 1.0, 1.0], np.float32),
+    "g": np.array([2.0, -0.5, 1e-7], np.float32),
+    "learning_rate": 0.1,
+}
+
+
+def adam_first_step_reference() -> np.ndarray:
+    """``w_after - w_before`` for one ``keras.optimizers.Adam`` step on ``ADAM_EXERCISE``.
+
+    Introduced in notebooks/03b_optimizers.ipynb. Runs the installed Keras class with its
+    default ``beta_1``, ``beta_2`` and ``epsilon``.
+    """
+    import keras
+    import tensorflow as tf
+
+    ex = ADAM_EXERCISE
+    w = tf.Variable(ex["w"])
+    opt = keras.optimizers.Adam(learning_rate=ex["learning_rate"])
+    opt.apply_gradients([(tf.constant(ex["g"]), w)])
+    return w.numpy().astype(np.float64) - ex["w"].astype(np.float64)
+
+
+def check_adam_first_step(answer: Any) -> Feedback:
+    """Check a predicted first Keras Adam step (the change of ``w``) against the real run.
+
+    Introduced in notebooks/03b_optimizers.ipynb. Each typical mistake (no epsilon, Algorithm
+    1's epsilon, epsilon inside the square root, no bias correction, gradient descent's step,
+    the wrong sign, the new weights instead of the change) gets its own hint.
+    """
+    if answer is None:
+        return hint("Fill in predicted_change: three numbers, w_after - w_before, for one Keras "
+                    "Adam step with the w, g and learning_rate of ADAM_EXERCISE (Keras's default "
+                    "beta_1=0.9, beta_2=0.999, epsilon=1e-7). Mind the third, tiny gradient.")
+    got = _as_vector("answer", answer, 3)
+    ex = ADAM_EXERCISE
+    w, g, lr = ex["w"].astype(np.float64), ex["g"].astype(np.float64), ex["learning_rate"]
+    b1, b2, eps = 0.9, 0.999, 1e-7
+    expected = adam_first_step_reference()
+
+    def close(a: np.ndarray, b: np.ndarray) -> bool:
+        return bool(np.allclose(a, b, rtol=0.02, atol=1e-6))
+
+    if close(got, expected):
+        return passed(f"the change is {np.round(expected, 5).tolist()}. The two large gradients "
+                      "move by the learning rate (m/sqrt(v) is ±1 after bias correction), but for "
+                      "g=1e-7, sqrt(v) is only about 3e-9 and epsilon=1e-7 dominates: epsilon is "
+                      "added to the UNcorrected sqrt(v) ('epsilon hat'), so early on it weighs "
+                      "1/sqrt(1-beta_2) ≈ 31.6 times more than the same number in Algorithm 1.")
+    m, v = (1 - b1) * g, (1 - b2) * g * g
+    m_hat, v_hat = m / (1 - b1), v / (1 - b2)
+    alpha = lr * np.sqrt(1 - b2) / (1 - b1)
+    mistakes = [
+        (w + expected, "those are the new weights; the question asks for the change "
+         "w_after - w_before (about -0.1 means 'moved down by 0.1')."),
+        (-lr * np.sign(g), "you left epsilon out. That is right for the two large gradients, but "
+         "for g=1e-7, sqrt(v) = sqrt(0.001)*1e-7 ≈ 3.2e-9 is much smaller than epsilon=1e-7, so "
+         "the third step is only a few percent of the learning rate."),
+        (-lr * m_hat / (np.sqrt(v_hat) + eps), "you used the paper's Algorithm 1, epsilon added "
+         "to sqrt(v_hat) (the bias-corrected v). Keras, like TF1, adds epsilon to the UNcorrected "
+         "sqrt(v) and folds the correction into the step size: alpha = "
+         "lr*sqrt(1-beta_2^t)/(1-beta_1^t), step = alpha*m/(sqrt(v)+epsilon)."),
+        (-alpha * m / np.sqrt(v + eps), "you put epsilon inside the square root; Adam adds it "
+         "after: alpha*m/(sqrt(v) + epsilon)."),
+        (-lr * m / (np.sqrt(v) + eps), "you left out the bias correction: on step 1, m and v are "
+         "(1-beta_1)*g and (1-beta_2)*g², so the step size is "
+         "alpha = lr*sqrt(1-beta_2)/(1-beta_1), not lr."),
+        (-lr * g, "that is gradient descent's step, -lr*g. Adam divides m by sqrt(v)+epsilon, "
+         "so the size of g mostly cancels."),
+        (-expected, "right sizes, wrong sign: Adam steps against the gradient (w goes down "
+         "where g > 0)."),
+    ]
+    for candidate, message in mistakes:
+        if close(got, candidate):
+            return hint(message)
+    diff = np.abs(got - expected)
+    worst = int(np.argmax(diff))
+    return hint(f"element {worst} (g={g[worst]:g}) is off by {diff[worst]:.3g}. On step 1: "
+                "m = 0.1*g, v = 0.001*g², alpha = lr*sqrt(1-0.999)/(1-0.9), "
+                "change = -alpha*m/(sqrt(v) + 1e-7).")
+
+
+# "Where does each library put epsilon?" (notebooks/03b_optimizers.ipynb).
+EPSILON_KEYS = ("TF1 Adagrad", "Keras Adagrad", "TF1 RMSProp", "Keras RMSprop", "TF1 Adam",
+                "Keras Adam")
+PLACEMENTS = ("inside", "outside", "none")  # sqrt(acc + eps), sqrt(acc) + eps, no epsilon
+
+
+def _one_step(opt: Any, g: np.ndarray, w: np.ndarray) -> np.ndarray:
+    import tensorflow as tf
+
+    var = tf.Variable(w.astype(np.float32))
+    opt.apply_gradients([(tf.constant(g.astype(np.float32)), var)])
+    return w - var.numpy().astype(np.float64)
+
+
+def epsilon_placement() -> dict[str, str]:
+    """Where each class adds epsilon, found by running it: ``{key: "inside"|"outside"|"none"}``.
+
+    Introduced in notebooks/03b_optimizers.ipynb. Each class takes one step with a large
+    epsilon (0.5); its step is compared with ``g/sqrt(acc + eps)`` ("inside") and
+    ``g/(sqrt(acc) + eps)`` ("outside") computed in NumPy, for either starting accumulator
+    of RMSProp (TF1 starts at 1.0, Keras at 0). A class without an ``epsilon`` argument
+    is "none".
+    """
+    import inspect
+
+    import keras
+    import tensorflow as tf
+
+    v1, k = tf.compat.v1.train, keras.optimizers
+    g = np.array([0.3, -0.02, 2.0])
+    w = np.array([1.0, -2.0, 0.5])
+    lr, eps, rho = 0.1, 0.5, 0.9
+    b1, b2 = 0.9, 0.999
+    classes = {
+        "TF1 Adagrad": (v1.AdagradOptimizer, dict(learning_rate=lr)),
+        "Keras Adagrad": (k.Adagrad, dict(learning_rate=lr)),
+        "TF1 RMSProp": (v1.RMSPropOptimizer, dict(learning_rate=lr, decay=rho)),
+        "Keras RMSprop": (k.RMSprop, dict(learning_rate=lr, rho=rho)),
+        "TF1 Adam": (v1.AdamOptimizer, dict(learning_rate=lr, beta1=b1, beta2=b2)),
+        "Keras Adam": (k.Adam, dict(learning_rate=lr, beta_1=b1, beta_2=b2)),
+    }
+    out = {}
+    for key, (cls, kwargs) in classes.items():
+        if "epsilon" not in inspect.signature(cls).parameters:
+            out[key] = "none"
+            continue
+        step = _one_step(cls(epsilon=eps, **kwargs), g, w)
+        if "Adagrad" in key:
+            accs, num = [0.1 + g * g], lr * g
+        elif "RMS" in key:
+            accs, num = [rho * s0 + (1 - rho) * g * g for s0 in (0.0, 1.0)], lr * g
+        else:
+            accs, num = [(1 - b2) * g * g], lr * np.sqrt(1 - b2) / (1 - b1) * (1 - b1) * g
+        found = "unknown"
+        for acc in accs:
+            if np.allclose(step, num / np.sqrt(acc + eps), atol=1e-6):
+                found = "inside"
+            elif np.allclose(step, num / (np.sqrt(acc) + eps), atol=1e-6):
+                found = "outside"
+        out[key] = found
+    return out
+
+
+_WHY = {
+    "TF1 Adagrad": "tf.compat.v1.train.AdagradOptimizer has no epsilon argument at all "
+                   "(inspect.signature shows none): its starting accumulator "
+                   "(initial_accumulator_value=0.1) keeps sqrt(n) away from 0.",
+    "Keras Adagrad": "Keras Adagrad divides by sqrt(accumulator + epsilon) "
+                     "(keras/src/optimizers/adagrad.py, the ops.sqrt(ops.add(accumulator, "
+                     "self.epsilon)) line).",
+    "TF1 RMSProp": "TF1's RMSProp divides by sqrt(mean_square + epsilon) "
+                   "(the formula in tensorflow/python/training/rmsprop.py's module docstring).",
+    "Keras RMSprop": "Keras RMSprop divides by sqrt(velocity + epsilon) too "
+                     "(keras/src/optimizers/rmsprop.py, denominator = velocity + epsilon); what "
+                     "differs from TF1 is the starting average: 1.0 in TF1, 0 in Keras.",
+    "TF1 Adam": "TF1's Adam adds epsilon after the square root, to the uncorrected sqrt(v): "
+                "'epsilon hat' (tensorflow/python/training/adam.py, the update rule in "
+                "__init__'s docstring).",
+    "Keras Adam": "Keras Adam adds epsilon after the square root too, to the uncorrected "
+                  "sqrt(v) (keras/src/optimizers/adam.py, ops.add(ops.sqrt(v), self.epsilon)).",
+}
+_SAID = {"inside": "inside the square root", "outside": "after the square root",
+         "none": "no epsilon"}
+
+
+def check_epsilon_placement(answer: Any) -> Feedback:
+    """Check a predicted ``{key: "inside"|"outside"|"none"}`` for the six ``EPSILON_KEYS``.
+
+    Introduced in notebooks/03b_optimizers.ipynb. The truth comes from
+    :func:`epsilon_placement`, which runs the installed classes; a wrong entry gets a hint
+    naming that class, what was predicted and where the class really puts epsilon.
+    """
+    if answer is None:
+        return hint("Fill a dict with the six keys " + ", ".join(repr(k) for k in EPSILON_KEYS)
+                    + ", each 'inside' (sqrt(acc + eps)), 'outside' (sqrt(acc) + eps) or "
+                    "'none' (the class has no epsilon).")
+    if not isinstance(answer, Mapping):
+        raise TypeError(f"`answer` must be a dict key -> placement. Received: {answer!r}")
+    missing = [k for k in EPSILON_KEYS if k not in answer]
+    if missing:
+        return hint(f"your dict has no entry for {missing}; the keys are {list(EPSILON_KEYS)}.")
+    bad = {k: answer[k] for k in EPSILON_KEYS if answer[k] not in PLACEMENTS}
+    if bad:
+        return hint(f"use 'inside', 'outside' or 'none'; got {bad}.")
+    truth = epsilon_placement()
+    wrong = [k for k in EPSILON_KEYS if answer[k] != truth[k]]
+    if not wrong:
+        return passed("all six match the run: " + "; ".join(f"{k}: {_SAID[truth[k]]}"
+                                                             for k in EPSILON_KEYS) + ".")
+    first = wrong[0]
+    more = f" ({len(wrong)} of 6 are off; this is the first.)" if len(wrong) > 1 else ""
+    return hint(f"{first}: you said {_SAID[answer[first]]}, the run shows "
+                f"{_SAID[truth[first]]}. {_WHY[first]}{more}")
+
+
+def check_exact_zeros(answer: Any, trajectories: Mapping[str, Any]) -> Feedback:
+    """Which optimizers end with an EXACT zero coordinate on the ``l1`` surface?
+
+    Introduced in notebooks/04_playground.ipynb. ``trajectories`` is the result of
+    ``labkit.teaching.playground.compute_trajectories("l1", ...)`` the notebook computed; the answer is
+    a collection of optimizer names ("Ftrl" or "FtrlOptimizer").
+    """
+    if answer is None:
+        return hint("List the optimizers whose final y is exactly 0.0 (use == 0.0, not a "
+                    "tolerance), e.g. {'ProximalAdagrad', ...}.")
+    if isinstance(answer, str) or not isinstance(answer, Iterable):
+        raise TypeError(f"`answer` must be a collection of optimizer names. Received: {answer!r}")
+    got = {a if a.endswith("Optimizer") else f"{a}Optimizer" for a in answer}
+    real = {n for n, tr in trajectories.items() if any(tr.exact_zeros)}
+    if got == real:
+        return passed("exactly those: they apply L1 with a proximal (soft-threshold) step, "
+                      "which returns 0.0 itself whenever the pull of the loss is weaker than l1.")
+    missing, extra = sorted(real - got), sorted(got - real)
+    if extra:
+        n = extra[0]
+        tr = trajectories.get(n)
+        where = "" if tr is None else f" (its final point is {np.round(tr.final, 6).tolist()})"
+        return hint(f"{n} gets close to 0 but not exactly{where}: a subgradient step "
+                    "-l1*sign(y) jumps over 0 instead of stopping on it.")
+    return hint(f"you missed {missing}: look for the optimizers with an "
+                "l1_regularization_strength argument and compare their final y with 0.0.")
+
+
+def check_best_optimizer(answer: Any, results: Mapping[str, Mapping[str, float]]) -> Feedback:
+    """Which optimizer reached the highest test accuracy in the comparison just run?
+
+    Introduced in notebooks/05_digits_comparison.ipynb. ``results`` maps optimizer name to
+    ``{"accuracy": ..., "loss": ...}`` as computed by the notebook.
+    """
+    if answer is None:
+        return hint("Read the accuracy column of the results table and give the name of the "
+                    "best optimizer, e.g. 'AdamOptimizer'.")
+    if not isinstance(answer, str):
+        raise TypeError(f"`answer` must be an optimizer name. Received: {answer!r}")
+    if not results:
+        raise ValueError("`results` is empty: run the comparison first.")
+    full = answer if answer.endswith("Optimizer") else f"{answer}Optimizer"
+    best = max(results, key=lambda n: results[n]["accuracy"])
+    top = results[best]["accuracy"]
+    if full not in results:
+        return hint(f"{answer!r} was not in this comparison; choose from {sorted(results)}.")
+    if results[full]["accuracy"] >= top - 1e-9:
+        return passed(f"{full} has the highest test accuracy ({top:.3f}).")
+    lowest_loss = min(results, key=lambda n: results[n]["loss"])
+    if full == lowest_loss:
+        return hint(f"{full} has the lowest test LOSS, but the question asks for accuracy; "
+                    "the two rankings can differ.")
+    return hint(f"{full} reached {results[full]['accuracy']:.3f}; one optimizer did better. "
+                "Sort the table by accuracy.")

@@ -1,0 +1,84 @@
+"""labkit.teaching.exercises.saver: the right prediction passes, each typical mistake gets its own hint,
+and the counts the checker expects are what TensorFlow really writes."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from labkit.seeding import seed_everything
+from labkit.teaching.exercises import saver as ex
+
+N_WEIGHTS = 3  # Dense(3) with bias + Dense(1, use_bias=False), as in the notebook
+COUNTS = {"before_training": 6, "after_one_step": 12, "n_weights": N_WEIGHTS}
+RIGHT = {"before_training": 6, "after_one_step": 12}
+
+
+@pytest.mark.parametrize(
+    "prediction, words",
+    [
+        # before training, Adam's slots counted although the optimizer is not built yet
+        ({"before_training": 12, "after_one_step": 12}, ["first apply_gradients"]),
+        # after one step, no slots counted
+        ({"before_training": 6, "after_one_step": 6}, ["has been built", "momentum and a velocity"]),
+        # one slot per weight instead of two
+        ({"before_training": 6, "after_one_step": 9}, ["TWO slots per weight"]),
+        # the weights counted twice (under the model and under the optimizer)
+        ({"before_training": 6, "after_one_step": 15}, ["counted the weights twice", "shortest path"]),
+        # the use_bias=False layer given a bias: 4 weights
+        ({"before_training": 7, "after_one_step": 12}, ["use_bias=False"]),
+        # the object graph entry counted
+        ({"before_training": 6, "after_one_step": 13}, ["_CHECKPOINTABLE_OBJECT_GRAPH"]),
+        # step or iterations or learning_rate forgotten
+        ({"before_training": 5, "after_one_step": 11}, ["one short", "learning_rate"]),
+        # the optimizer's own two variables forgotten
+        ({"before_training": 4, "after_one_step": 10}, ["two short", "iterations and learning_rate"]),
+        # something else: the general recipe
+        ({"before_training": 40, "after_one_step": 41}, ["count the parts"]),
+        # not filled in yet (the committed notebook state)
+        ({"before_training": None, "after_one_step": None}, ["fill in your prediction"]),
+        # not a dict / wrong keys / wrong types
+        (None, ["must be a dict"]),
+        ({"before": 6, "after": 12}, ["must be a dict"]),
+        ({"before_training": 6.0, "after_one_step": "12"}, ["whole number"]),
+    ],
+)
+def test_mistakes_are_named(prediction, words):
+    fb = ex.check_checkpoint_count(prediction, COUNTS)
+    assert not fb.ok
+    for word in words:
+        assert word in fb.message, (word, fb.message)
+
+
+def test_only_the_wrong_half_is_named():
+    fb = ex.check_checkpoint_count({"before_training": 7, "after_one_step": 12}, COUNTS)
+    assert not fb.ok and "before_training = 7" in fb.message and "after_one_step" not in fb.message
+
+
+def test_right_answer_passes():
+    fb = ex.check_checkpoint_count(RIGHT, COUNTS)
+    assert fb.ok and "6 tensors" in fb.message and "12 after" in fb.message
+
+
+def test_counts_are_what_tensorflow_writes(tmp_path):
+    """The formula the hints rely on matches a real checkpoint of the notebook's model."""
+    seed_everything(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dense(1, use_bias=False)])
+    opt = keras.optimizers.Adam(0.01)
+    step = tf.Variable(0, dtype=tf.int64)
+    ckpt = tf.train.Checkpoint(model=model, optimizer=opt, step=step)
+
+    def count(prefix):
+        return sum(n != "_CHECKPOINTABLE_OBJECT_GRAPH" for n, _ in tf.train.list_variables(prefix))
+
+    before = count(ckpt.write(str(tmp_path / "before")))
+    x = tf.constant(np.ones((2, 4), np.float32))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model(x) ** 2)
+    opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables, strict=True))
+    after = count(ckpt.write(str(tmp_path / "after")))
+    n = len(model.weights)
+    assert n == N_WEIGHTS
+    assert (before, after) == (ex.expected_adam_checkpoint_count(n, False), ex.expected_adam_checkpoint_count(n, True))
+    assert ex.check_checkpoint_count({"before_training": before, "after_one_step": after},
+                                     {"before_training": before, "after_one_step": after, "n_weights": n}).ok
