@@ -1,0 +1,175 @@
+"""The Chinese edition of the lessons, kept in step with the English through gettext catalogs.
+
+Each English lesson ``notebooks/NN_name.ipynb`` has one catalog
+``locale/zh_CN/notebooks/NN_name.po``: every markdown cell's text is one msgid (the whole
+cell, so a changed English cell is a new msgid and its old translation is kept as an
+obsolete entry, ``#~``, for the translator to revise). ``notebooks/zh_CN/NN_name.ipynb`` is
+*generated* from the English notebook and the catalog: markdown cells translated, code cells
+(source, tags and checked outputs) copied unchanged. Nobody edits a zh_CN notebook by hand.
+
+    python -m labkit.tooling.translations update     # English changed: refresh the catalogs
+    python -m labkit.tooling.translations generate   # write notebooks/zh_CN/*.ipynb
+    python -m labkit.tooling.translations check      # what is missing, fuzzy or out of date
+
+(``make translations`` runs update and generate.) tests/tooling/test_translations.py fails
+when a translation is missing or fuzzy, a zh_CN notebook differs from what ``generate``
+makes, or a code cell differs from the English one. Terms: locale/zh_CN/glossary.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+
+import nbformat
+import polib
+
+from labkit.tooling.paths import repo_root as lab_root
+
+LANGUAGE = "zh_CN"
+
+
+def lessons(root: Path | None = None) -> list[Path]:
+    """The English lessons that have a Chinese edition: ``notebooks/NN_*.ipynb``."""
+    root = root or lab_root()
+    return sorted((root / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+
+
+def catalog_path(lesson: Path, root: Path | None = None) -> Path:
+    root = root or lab_root()
+    return root / "locale" / LANGUAGE / "notebooks" / f"{lesson.stem}.po"
+
+
+def translated_path(lesson: Path, root: Path | None = None) -> Path:
+    root = root or lab_root()
+    return root / "notebooks" / LANGUAGE / lesson.name
+
+
+def messages(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """``(cell id, text)`` of every non-empty markdown cell, in order."""
+    return [(c.get("id", str(i)), c.source) for i, c in enumerate(nb.cells)
+            if c.cell_type == "markdown" and c.source.strip()]
+
+
+def update_catalog(lesson: Path, root: Path | None = None) -> polib.POFile:
+    """Bring the lesson's catalog in step with its markdown cells and save it.
+
+    New cells become untranslated entries; entries whose English is gone become obsolete
+    (kept in the file with their translation); translations of unchanged cells are kept.
+    """
+    root = root or lab_root()
+    path = catalog_path(lesson, root)
+    po = polib.pofile(str(path)) if path.exists() else polib.POFile(wrapwidth=0)
+    po.wrapwidth = 0
+    po.metadata = {
+        "Project-Id-Version": "TF Training Lab",
+        "Language": LANGUAGE,
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+    }
+    nb = nbformat.read(lesson, as_version=4)
+    wanted: dict[str, list[str]] = {}
+    for cell_id, text in messages(nb):
+        wanted.setdefault(text, []).append(cell_id)
+    by_id = {e.msgid: e for e in po}
+    entries = []
+    for text, ids in wanted.items():
+        entry = by_id.get(text)
+        if entry is None:
+            entry = polib.POEntry(msgid=text, msgstr="")
+        entry.obsolete = False
+        entry.occurrences = [(f"notebooks/{lesson.name}", f"cell-{i}") for i in ids]
+        entries.append(entry)
+    for entry in po:
+        if entry.msgid not in wanted and entry.msgstr:
+            entry.obsolete = True
+            entry.occurrences = []
+            entries.append(entry)
+    po[:] = entries
+    path.parent.mkdir(parents=True, exist_ok=True)
+    po.save(str(path))
+    return po
+
+
+def problems(lesson: Path, root: Path | None = None) -> list[str]:
+    """What keeps the lesson's Chinese edition from being complete and current."""
+    root = root or lab_root()
+    path = catalog_path(lesson, root)
+    if not path.exists():
+        return [f"{lesson.name}: no catalog {path.relative_to(root)} (run `make translations`)"]
+    po = polib.pofile(str(path))
+    live = {e.msgid: e for e in po if not e.obsolete}
+    found = []
+    for cell_id, text in messages(nbformat.read(lesson, as_version=4)):
+        entry = live.get(text)
+        first_line = text.strip().splitlines()[0][:60]
+        if entry is None:
+            found.append(f"{lesson.name} cell {cell_id}: English text not in the catalog "
+                         f"(changed? run `make translations`): {first_line!r}")
+        elif "fuzzy" in entry.flags:
+            found.append(f"{lesson.name} cell {cell_id}: translation marked fuzzy: {first_line!r}")
+        elif not entry.msgstr.strip():
+            found.append(f"{lesson.name} cell {cell_id}: not translated: {first_line!r}")
+    return found
+
+
+def translate(lesson: Path, root: Path | None = None) -> nbformat.NotebookNode:
+    """The zh_CN notebook: the English one with its markdown cells translated.
+
+    Raises ValueError naming every cell whose translation is missing or fuzzy.
+    """
+    root = root or lab_root()
+    missing = problems(lesson, root)
+    if missing:
+        raise ValueError("cannot generate the zh_CN edition of " + lesson.name + ":\n  "
+                         + "\n  ".join(missing))
+    live = {e.msgid: e.msgstr for e in polib.pofile(str(catalog_path(lesson, root)))
+            if not e.obsolete}
+    nb = copy.deepcopy(nbformat.read(lesson, as_version=4))
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.strip():
+            cell.source = live[cell.source]
+    nb.metadata["language"] = LANGUAGE  # read by labkit.i18n (exercise feedback language)
+    return nb
+
+
+def generate(root: Path | None = None) -> list[Path]:
+    """Write every ``notebooks/zh_CN/*.ipynb``; return the paths written."""
+    root = root or lab_root()
+    written = []
+    for lesson in lessons(root):
+        out = translated_path(lesson, root)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        text = nbformat.writes(translate(lesson, root)) + "\n"
+        if not out.exists() or out.read_text(encoding="utf-8") != text:
+            out.write_text(text, encoding="utf-8")
+            written.append(out)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("command", choices=["update", "generate", "check"])
+    args = parser.parse_args(argv)
+    root = lab_root()
+    if args.command == "update":
+        for lesson in lessons(root):
+            po = update_catalog(lesson, root)
+            print(f"{catalog_path(lesson, root).relative_to(root)}: "
+                  f"{po.percent_translated()}% translated, {len(po.untranslated_entries())} untranslated, "
+                  f"{len(po.fuzzy_entries())} fuzzy, {len(po.obsolete_entries())} obsolete")
+        return 0
+    if args.command == "generate":
+        for path in generate(root):
+            print(f"wrote {path.relative_to(root)}")
+        return 0
+    found = [p for lesson in lessons(root) for p in problems(lesson, root)]
+    print("\n".join(found) if found else "every lesson's zh_CN edition is complete")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
