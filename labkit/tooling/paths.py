@@ -17,10 +17,18 @@ def notebooks_dir() -> Path:
     return repo_root() / "notebooks"
 
 
+# Editions of the lessons that live in a subfolder of notebooks/ (the Chinese edition,
+# labkit.tooling.translations). Their kernels run in that subfolder, so the lessons' relative
+# paths ("runs/...", "checkpoints/...") land in e.g. notebooks/zh_CN/runs.
+EDITIONS = ("zh_CN",)
+STATE_FOLDERS = ("runs", "checkpoints", "exported")
+
+
 def learner_state_dirs() -> list[Path]:
     """Folders that notebooks write to: event logs, checkpoints, exported models.
 
-    ``labkit reset`` clears exactly these (and nothing else).
+    Those of the English lessons (``notebooks/runs`` ...) first, then those of each edition
+    (``notebooks/zh_CN/runs`` ...). ``labkit reset`` clears exactly these (and nothing else).
     """
     nb = notebooks_dir()
-    return [nb / "runs", nb / "checkpoints", nb / "exported"]
+    return [folder / name for folder in (nb, *(nb / e for e in EDITIONS)) for name in STATE_FOLDERS]

@@ -44,8 +44,23 @@ def lab_root(tmp_path, monkeypatch) -> Path:
 
 def test_learner_state_dirs_follow_labkit_root(lab_root):
     dirs = learner_state_dirs()
-    assert [d.name for d in dirs] == ["runs", "checkpoints", "exported"]
-    assert all(d.parent == lab_root.resolve() / "notebooks" for d in dirs)
+    nb = lab_root.resolve() / "notebooks"
+    assert dirs == [nb / "runs", nb / "checkpoints", nb / "exported",
+                    nb / "zh_CN" / "runs", nb / "zh_CN" / "checkpoints", nb / "zh_CN" / "exported"]
+
+
+def test_reset_covers_the_chinese_edition(lab_root):
+    """The zh_CN lessons run in notebooks/zh_CN, so their relative paths land there."""
+    files = fake_lab(lab_root)
+    zh = lab_root / "notebooks" / "zh_CN"
+    notebook, log = zh / "09_saver.ipynb", zh / "runs" / "10_summary" / "events.out.tfevents.1"
+    for path in (notebook, log, zh / "checkpoints" / "09_saver" / "ckpt-1.index"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    removed = reset(yes=True)
+    assert len(removed) == 5
+    assert not log.exists() and not (zh / "checkpoints").exists()
+    assert notebook.exists() and files["notebook"].exists()
 
 
 @pytest.mark.parametrize("answer", ["", "n", "no", "N", "maybe", "yess"])
