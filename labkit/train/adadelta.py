@@ -66,10 +66,8 @@ class AdadeltaOptimizer(Optimizer):
             self._zeros_slot(v, "accum")
             self._zeros_slot(v, "accum_update")
 
-    def _update_rule(self, grad, var, slots):
-        lr = self._hyper("learning_rate", var.dtype)
-        rho = self._hyper("rho", var.dtype)
-        eps = self._hyper("epsilon", var.dtype)
+    def _update_rule(self, grad, var, slots, h):
+        lr, rho, eps = h.learning_rate, h.rho, h.epsilon
         accum = slots["accum"] * rho + tf.square(grad) * (1 - rho)
         # sqrt(a / b) rather than TF1's sqrt(a) * rsqrt(b): equal up to rounding, one square
         # root fewer per element (XLA keeps this update in several loops, so it is the

@@ -65,7 +65,6 @@ class AdagradOptimizer(Optimizer):
         for v in var_list:
             self._constant_slot(v, self._initial_accumulator_value, "accumulator")
 
-    def _update_rule(self, grad, var, slots):
-        lr = self._hyper("learning_rate", var.dtype)
+    def _update_rule(self, grad, var, slots, h):
         accum = streamed.add_square(slots["accumulator"], grad)
-        return var - grad * lr * tf.math.rsqrt(accum), {"accumulator": accum}
+        return var - grad * h.learning_rate * tf.math.rsqrt(accum), {"accumulator": accum}

@@ -97,15 +97,11 @@ class AdagradDAOptimizer(Optimizer):
         super()._prepare()
         gs = self._ada_global_step
         gs = gs.read_value() if isinstance(gs, tf.Variable) else tf.convert_to_tensor(gs)
-        self._hyper_t["global_step"] = tf.cast(gs, tf.int64) + 1
+        # the step the rule sees is global_step + 1, as a float32 (TF1's kernel converts it first)
+        self._hyper_t["global_step"] = tf.cast(tf.cast(gs, tf.int64) + 1, tf.float32)
 
-    def _update_rule(self, grad, var, slots):
-        dtype = var.dtype
-        lr = self._hyper("learning_rate", dtype)
-        l1 = self._hyper("l1", dtype)
-        l2 = self._hyper("l2", dtype)
-        # TF1's kernel converts the step to float32 first.
-        t = tf.cast(tf.cast(self._hyper_t["global_step"], tf.float32), dtype)
+    def _update_rule(self, grad, var, slots, h):
+        lr, l1, l2, t = h.learning_rate, h.l1, h.l2, h.global_step
         g_acc = streamed.add(slots["gradient_accumulator"], grad)
         gg_acc = streamed.add_square(slots["gradient_squared_accumulator"], grad)
         denom = l2 * (t * lr) + tf.sqrt(gg_acc)

@@ -98,15 +98,11 @@ class AdamOptimizer(Optimizer):
         self._hyper_t["beta1_power"] = self._non_slot_dict["beta1_power"].read_value()
         self._hyper_t["beta2_power"] = self._non_slot_dict["beta2_power"].read_value()
 
-    def _update_rule(self, grad, var, slots):
-        dt = var.dtype
-        b1p, b2p = self._hyper("beta1_power", dt), self._hyper("beta2_power", dt)
-        lr, eps = self._hyper("learning_rate", dt), self._hyper("epsilon", dt)
-        b1, b2 = self._hyper("beta1", dt), self._hyper("beta2", dt)
-        alpha = lr * tf.sqrt(1 - b2p) / (1 - b1p)
-        m = slots["m"] + (grad - slots["m"]) * (1 - b1)
-        v = slots["v"] + (tf.square(grad) - slots["v"]) * (1 - b2)
-        return var - (m * alpha) / (tf.sqrt(v) + eps), {"m": m, "v": v}
+    def _update_rule(self, grad, var, slots, h):
+        alpha = h.learning_rate * tf.sqrt(1 - h.beta2_power) / (1 - h.beta1_power)
+        m = slots["m"] + (grad - slots["m"]) * (1 - h.beta1)
+        v = slots["v"] + (tf.square(grad) - slots["v"]) * (1 - h.beta2)
+        return var - (m * alpha) / (tf.sqrt(v) + h.epsilon), {"m": m, "v": v}
 
     def _finish(self) -> Any:
         b1p, b2p = self._non_slot_dict["beta1_power"], self._non_slot_dict["beta2_power"]

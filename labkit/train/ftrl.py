@@ -120,19 +120,15 @@ class FtrlOptimizer(Optimizer):
             adjusted = l2_t + beta_t / (2.0 * tf.maximum(lr_t, 1e-36))
         self._hyper_t["adjusted_l2"] = adjusted
 
-    def _update_rule(self, grad, var, slots):
-        dt = var.dtype
-        lr = self._hyper("learning_rate", dt)
-        l1 = self._hyper("l1", dt)
-        l2 = self._hyper("adjusted_l2", dt)
-        shrink = self._hyper("l2_shrinkage", dt)
+    def _update_rule(self, grad, var, slots, h):
+        lr, l1, l2, shrink = h.learning_rate, h.l1, h.adjusted_l2, h.l2_shrinkage
         accum, linear = slots["accum"], slots["linear"]
         new_accum = streamed.add_square(accum, grad)
         p = self._learning_rate_power
         if is_number(p) and float(p) == -0.5:
             new_root, old_root = streamed.sqrt(new_accum), tf.sqrt(accum)
         else:
-            power = -self._hyper("learning_rate_power", dt)
+            power = -h.learning_rate_power
             new_root, old_root = tf.pow(new_accum, power), tf.pow(accum, power)
         grad_with_shrinkage = grad + 2.0 * shrink * var
         linear = linear + grad_with_shrinkage - (new_root - old_root) / lr * var

@@ -56,10 +56,8 @@ class GradientDescentOptimizer(Optimizer):
         self._learning_rate = learning_rate
         self._set_hyper("learning_rate", learning_rate)
 
-    def _update_rule(self, grad: tf.Tensor, var: tf.Tensor,
-                     slots: dict[str, tf.Tensor]) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
-        lr = self._hyper("learning_rate", var.dtype)
-        return var - grad * lr, {}
+    def _update_rule(self, grad, var, slots, h):
+        return var - grad * h.learning_rate, {}
 
     def _apply_sparse_duplicate_indices(self, grad: tf.IndexedSlices, var: tf.Variable) -> Any:
         lr = self._hyper("learning_rate", var.dtype)

@@ -69,9 +69,8 @@ class MomentumOptimizer(Optimizer):
         for v in var_list:
             self._zeros_slot(v, "momentum")
 
-    def _update_rule(self, grad, var, slots):
-        lr = self._hyper("learning_rate", var.dtype)
-        mu = self._hyper("momentum", var.dtype)
+    def _update_rule(self, grad, var, slots, h):
+        lr, mu = h.learning_rate, h.momentum
         accum = slots["momentum"] * mu + grad
         if self._use_nesterov:
             new_var = var - (grad * lr + accum * mu * lr)

@@ -51,7 +51,7 @@ from labkit.train.engine import StepEngine
 from labkit.train.validation import check_gate, is_number
 from labkit.train.variables import as_tf_variable, deduplicate_indexed_slices, var_key
 
-__all__ = ["Optimizer"]
+__all__ = ["Hypers", "Optimizer"]
 
 Hyper: TypeAlias = "float | Callable[..., Any] | tf.Tensor"
 
@@ -88,7 +88,10 @@ class Optimizer(Trackable):
       step) into ``self._hyper_t[name]``; override to add derived tensors.
     * ``_apply_dense(grad, var)``: the update rule in TensorFlow ops; read hyperparameters with
       ``self._hyper(name, var.dtype)`` and slots with ``self.get_slot(var, name)``; assign to
-      ``var`` and the slots. Runs inside a ``tf.function(jit_compile=True)``.
+      ``var`` and the slots. Runs inside a ``tf.function(jit_compile=True)``. The ten labkit
+      optimizers use the default, which calls ``_update_rule(grad, var, slots, h)``: the rule
+      as a pure function that receives this step's hyperparameters ``h`` (``h.learning_rate``)
+      and returns the new values; the same rule then serves sparse updates row by row.
     * ``_apply_sparse(grad, var)``: the same for a ``tf.IndexedSlices`` gradient whose indices
       are already unique (the base class sums duplicates first, as TF1 does); override
       ``_apply_sparse_duplicate_indices`` to skip that when the update is linear in the gradient.
@@ -233,6 +236,10 @@ class Optimizer(Trackable):
     def _hyper(self, name: str, dtype: tf.DType) -> tf.Tensor:
         """Hyperparameter ``name`` as a tensor of ``dtype`` (for use inside the hooks)."""
         return tf.cast(self._hyper_t[name], dtype)
+
+    def _hypers(self, dtype: tf.DType) -> Hypers:
+        """This step's hyperparameters, as ``_update_rule`` receives them."""
+        return Hypers(self._hyper_t, dtype)
 
     # ------------------------------------------------------------------ slots
     def get_slot_names(self) -> list[str]:
@@ -526,13 +533,14 @@ class Optimizer(Trackable):
         key = var_key(var)
         return {n: self._slots[n][key] for n in self.get_slot_names() if key in self._slots[n]}
 
-    def _update_rule(self, grad: tf.Tensor, var: tf.Tensor,
-                     slots: dict[str, tf.Tensor]) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
+    def _update_rule(self, grad: tf.Tensor, var: tf.Tensor, slots: dict[str, tf.Tensor],
+                     h: Hypers) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
         """Hook: the update rule as a pure function of tensors.
 
-        Gets the gradient, the variable's value and its slots' values (whole tensors for a
-        dense gradient, the gathered rows for a sparse one) and returns the new variable value
-        and the new slot values. The default ``_apply_dense`` / ``_apply_sparse`` use it, so an
+        Gets the gradient, the variable's value, its slots' values (whole tensors for a
+        dense gradient, the gathered rows for a sparse one) and this step's hyperparameters
+        (``h.learning_rate``..., tensors of the variable's dtype), and returns the new
+        variable value and the new slot values. The default ``_apply_dense`` / ``_apply_sparse`` use it, so an
         optimizer whose sparse semantics is "apply the dense rule to the touched rows" (TF1's
         ``SparseApply*`` kernels) writes its math once.
         """
@@ -543,7 +551,8 @@ class Optimizer(Trackable):
         """Hook: update ``var`` (and its slots) from a dense gradient (default: ``_update_rule``)."""
         slots = self._slots_for(var)
         new_var, new_slots = self._update_rule(
-            grad, var.read_value(), {n: s.read_value() for n, s in slots.items()})
+            grad, var.read_value(), {n: s.read_value() for n, s in slots.items()},
+            self._hypers(var.dtype))
         ops = [slots[n].assign(t, read_value=False) for n, t in new_slots.items()]
         ops.append(var.assign(new_var, read_value=False))
         return tf.group(*ops)
@@ -558,7 +567,8 @@ class Optimizer(Trackable):
         idx = grad.indices
         slots = self._slots_for(var)
         new_rows, new_slot_rows = self._update_rule(
-            grad.values, tf.gather(var, idx), {n: tf.gather(s, idx) for n, s in slots.items()})
+            grad.values, tf.gather(var, idx), {n: tf.gather(s, idx) for n, s in slots.items()},
+            self._hypers(var.dtype))
         ops = [slots[n].scatter_update(tf.IndexedSlices(t, idx)) for n, t in new_slot_rows.items()]
         ops.append(var.scatter_update(tf.IndexedSlices(new_rows, idx)))
         return tf.group(*ops)
@@ -580,6 +590,39 @@ class Optimizer(Trackable):
 
     def __repr__(self) -> str:
         return f"<labkit.train.{type(self).__name__} name={self._name!r}>"
+
+
+class Hypers:
+    """One step's hyperparameters, as ``_update_rule`` receives them (its ``h``).
+
+    ``h.learning_rate`` is the learning rate at this step (a float, a schedule's value at the
+    step, a callable's or a variable's current value), as a tensor of the updated variable's
+    dtype: float hyperparameters are float32 tensors cast to that dtype, as in TF1, so a
+    float64 variable sees float32-rounded values. The names are those declared with
+    ``_set_hyper`` plus what ``_prepare`` adds (Adam's ``beta1_power``...).
+
+        >>> import tensorflow as tf
+        >>> h = Hypers({"learning_rate": tf.constant(0.1)}, tf.float64)
+        >>> h.learning_rate.dtype.name, round(float(h.learning_rate), 9)
+        ('float64', 0.100000001)
+        >>> h.momentum
+        Traceback (most recent call last):
+        ...
+        AttributeError: no hyperparameter 'momentum' at this step; there are: ['learning_rate']
+    """
+
+    __slots__ = ("_values", "_dtype")
+
+    def __init__(self, values: dict[str, tf.Tensor], dtype: tf.DType) -> None:
+        self._values, self._dtype = values, dtype
+
+    def __getattr__(self, name: str) -> tf.Tensor:
+        try:
+            value = self._values[name]
+        except KeyError:
+            raise AttributeError(f"no hyperparameter {name!r} at this step; there are: "
+                                 f"{sorted(self._values)}") from None
+        return tf.cast(value, self._dtype)
 
 
 def _takes_argument(fn: Callable[..., Any]) -> bool:

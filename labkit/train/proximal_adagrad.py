@@ -73,10 +73,9 @@ class ProximalAdagradOptimizer(Optimizer):
         for v in var_list:
             self._constant_slot(v, self._initial_accumulator_value, "accumulator")
 
-    def _update_rule(self, grad, var, slots):
-        dt = var.dtype
+    def _update_rule(self, grad, var, slots, h):
         accum = streamed.add_square(slots["accumulator"], grad)
-        lr_t = self._hyper("learning_rate", dt) * tf.math.rsqrt(accum)
+        lr_t = h.learning_rate * tf.math.rsqrt(accum)
         prox = var - grad * lr_t
-        new_var = proximal_step(prox, lr_t, self._hyper("l1", dt), self._hyper("l2", dt))
+        new_var = proximal_step(prox, lr_t, h.l1, h.l2)
         return new_var, {"accumulator": accum}

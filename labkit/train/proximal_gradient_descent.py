@@ -63,8 +63,6 @@ class ProximalGradientDescentOptimizer(Optimizer):
         super().__init__(use_locking, name)
         self._set_lr_l1_l2(learning_rate, l1_regularization_strength, l2_regularization_strength)
 
-    def _update_rule(self, grad, var, slots):
-        dt = var.dtype
-        lr = self._hyper("learning_rate", dt)
-        prox = var - grad * lr
-        return proximal_step(prox, lr, self._hyper("l1", dt), self._hyper("l2", dt)), {}
+    def _update_rule(self, grad, var, slots, h):
+        prox = var - grad * h.learning_rate
+        return proximal_step(prox, h.learning_rate, h.l1, h.l2), {}

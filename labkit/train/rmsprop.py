@@ -91,10 +91,8 @@ class RMSPropOptimizer(Optimizer):
                 self._zeros_slot(v, "mg")
             self._zeros_slot(v, "momentum")
 
-    def _update_rule(self, grad, var, slots):
-        dt = var.dtype
-        lr, rho = self._hyper("learning_rate", dt), self._hyper("decay", dt)
-        mu, eps = self._hyper("momentum", dt), self._hyper("epsilon", dt)
+    def _update_rule(self, grad, var, slots, h):
+        lr, rho, mu, eps = h.learning_rate, h.decay, h.momentum, h.epsilon
         ms = slots["rms"] + (tf.square(grad) - slots["rms"]) * (1 - rho)
         new = {"rms": ms}
         if self._centered:
