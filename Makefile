@@ -1,5 +1,6 @@
 # TF Training Lab launcher. Two commands matter:
 #   make lab    set up if needed, then open JupyterLab on notebooks/00_start_here.ipynb
+#               (make lab LAB_LANG=zh_CN: the Chinese edition, notebooks/zh_CN/, Chinese menus)
 #   make test   set up if needed, then run every test (pytest, ruff, nbval, browser)
 #   make hub    (as root) the classroom: JupyterHub, one Unix account per learner (hub/)
 # Setup is idempotent: the virtualenv is (re)installed only when pyproject.toml changes.
@@ -7,6 +8,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 8888
+# The lab's language: en, or zh_CN (the Chinese edition with JupyterLab's menus in Chinese).
+# Not named LANG: that is the process locale; `make lab LANG=zh_CN` would export LANG=zh_CN (a
+# locale this machine may not have) to Jupyter and every kernel, and `LANG ?=` would read the
+# user's own locale (e.g. en_US.UTF-8) as the lab's language.
+LAB_LANG ?= en
 # pytest-xdist workers for make test; --dist loadfile keeps each notebook (and each test file) on one worker
 TEST_WORKERS ?= 2
 BIN     = $(VENV)/bin
@@ -28,7 +34,7 @@ setup:
 	fi
 
 lab: setup
-	$(BIN)/python -m labkit lab --port $(PORT) $(LAB_FLAGS)
+	$(BIN)/python -m labkit lab --port $(PORT) --lang $(LAB_LANG) $(LAB_FLAGS)
 
 # The suite runs with TMPDIR set to a fresh directory: notebook kernels that nbval stops leave
 # TensorFlow's __autograph_generated_file*.py behind (hundreds per run), and TensorBoard's server
