@@ -11,6 +11,9 @@ obsolete entry, ``#~``, for the translator to revise). ``notebooks/zh_CN/NN_name
     python -m labkit.tooling.translations generate   # write notebooks/zh_CN/*.ipynb
     python -m labkit.tooling.translations check      # what is missing, fuzzy or out of date
 
+Each command takes ``--lesson NAME`` (repeatable; ``05``, ``05_digits_comparison`` or the file
+name) to work on some lessons only.
+
 (``make translations`` runs update and generate.) tests/tooling/test_translations.py fails
 when a translation is missing or fuzzy, a zh_CN notebook differs from what ``generate``
 makes, or a code cell differs from the English one. Terms: locale/zh_CN/glossary.md.
@@ -29,6 +32,8 @@ import polib
 from labkit.tooling.paths import repo_root as lab_root
 
 LANGUAGE = "zh_CN"
+REQUIRED_HEADER = ("Project-Id-Version", "Language", "MIME-Version", "Content-Type",
+                   "Content-Transfer-Encoding")
 
 
 def lessons(root: Path | None = None) -> list[Path]:
@@ -63,18 +68,23 @@ def update_catalog(lesson: Path, root: Path | None = None) -> polib.POFile:
     path = catalog_path(lesson, root)
     po = polib.pofile(str(path)) if path.exists() else polib.POFile(wrapwidth=0)
     po.wrapwidth = 0
+    # the fields this module needs, then any the translators added (Last-Translator, ...)
     po.metadata = {
         "Project-Id-Version": "TF Training Lab",
         "Language": LANGUAGE,
         "MIME-Version": "1.0",
         "Content-Type": "text/plain; charset=UTF-8",
         "Content-Transfer-Encoding": "8bit",
+        **{k: v for k, v in po.metadata.items() if k not in REQUIRED_HEADER},
     }
     nb = nbformat.read(lesson, as_version=4)
     wanted: dict[str, list[str]] = {}
     for cell_id, text in messages(nb):
         wanted.setdefault(text, []).append(cell_id)
-    by_id = {e.msgid: e for e in po}
+    by_id = {}
+    for e in po:  # a live entry wins over an obsolete one with the same English
+        if e.msgid not in by_id or by_id[e.msgid].obsolete:
+            by_id[e.msgid] = e
     entries = []
     for text, ids in wanted.items():
         entry = by_id.get(text)
@@ -136,38 +146,108 @@ def translate(lesson: Path, root: Path | None = None) -> nbformat.NotebookNode:
     return nb
 
 
-def generate(root: Path | None = None) -> list[Path]:
-    """Write every ``notebooks/zh_CN/*.ipynb``; return the paths written."""
+def generated_text(lesson: Path, root: Path | None = None) -> str:
+    """The exact file content of the lesson's zh_CN notebook (raises like :func:`translate`)."""
+    return nbformat.writes(translate(lesson, root)) + "\n"
+
+
+def select(names: list[str] | None, root: Path | None = None) -> list[Path]:
+    """The lessons named (``05``, ``05_digits_comparison`` or ``05_digits_comparison.ipynb``),
+    or all of them; ValueError naming an unknown or ambiguous name."""
+    every = lessons(root)
+    if not names:
+        return every
+    chosen = []
+    for name in names:
+        stem = name[:-len(".ipynb")] if name.endswith(".ipynb") else name
+        stem = Path(stem).name
+        found = [p for p in every if p.stem == stem] or [p for p in every if p.stem.startswith(stem)]
+        if len(found) != 1:
+            raise ValueError(f"`--lesson` must name one lesson of {', '.join(p.stem for p in every)}. "
+                             f"Received: {name!r}" + (" (ambiguous)" if found else ""))
+        if found[0] not in chosen:
+            chosen.append(found[0])
+    return chosen
+
+
+def stale(lesson: Path, root: Path | None = None) -> list[str]:
+    """Whether the committed zh_CN notebook is what :func:`generate` writes now (assumes the
+    catalog is complete: see :func:`problems`)."""
     root = root or lab_root()
-    written = []
-    for lesson in lessons(root):
+    out = translated_path(lesson, root)
+    rel = out.relative_to(root)
+    if not out.exists():
+        return [f"{lesson.name}: {rel} is missing (run `make translations`)"]
+    if out.read_text(encoding="utf-8") != generated_text(lesson, root):
+        return [f"{lesson.name}: {rel} is not what the catalog and the English lesson generate "
+                "(run `make translations`; never edit a zh_CN notebook by hand)"]
+    return []
+
+
+def orphans(root: Path | None = None) -> list[Path]:
+    """zh_CN notebooks whose English lesson is gone (renamed or deleted)."""
+    root = root or lab_root()
+    english = {p.name for p in lessons(root)}
+    return sorted(p for p in (root / "notebooks" / LANGUAGE).glob("*.ipynb") if p.name not in english)
+
+
+def generate(root: Path | None = None, only: list[Path] | None = None) -> list[Path]:
+    """Write ``notebooks/zh_CN/*.ipynb`` (every lesson, or those in ``only``); return the paths
+    written. A lesson whose catalog is incomplete raises ValueError after the others are written."""
+    root = root or lab_root()
+    written, refused = [], []
+    for lesson in (only if only is not None else lessons(root)):
         out = translated_path(lesson, root)
+        try:
+            text = generated_text(lesson, root)
+        except ValueError as err:
+            refused.append(str(err))
+            continue
         out.parent.mkdir(parents=True, exist_ok=True)
-        text = nbformat.writes(translate(lesson, root)) + "\n"
         if not out.exists() or out.read_text(encoding="utf-8") != text:
             out.write_text(text, encoding="utf-8")
             written.append(out)
+    if refused:
+        raise ValueError("\n".join(refused))
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser = argparse.ArgumentParser(prog="python -m labkit.tooling.translations",
+                                     description=__doc__.split("\n", 1)[0])
     parser.add_argument("command", choices=["update", "generate", "check"])
+    parser.add_argument("--lesson", action="append", metavar="NAME",
+                        help="only this lesson (05, 05_digits_comparison, ...); repeatable")
     args = parser.parse_args(argv)
     root = lab_root()
+    try:
+        chosen = select(args.lesson, root)
+    except ValueError as err:
+        parser.error(str(err))
     if args.command == "update":
-        for lesson in lessons(root):
+        for lesson in chosen:
             po = update_catalog(lesson, root)
             print(f"{catalog_path(lesson, root).relative_to(root)}: "
                   f"{po.percent_translated()}% translated, {len(po.untranslated_entries())} untranslated, "
                   f"{len(po.fuzzy_entries())} fuzzy, {len(po.obsolete_entries())} obsolete")
         return 0
     if args.command == "generate":
-        for path in generate(root):
+        try:
+            written = generate(root, chosen)
+        except ValueError as err:
+            print(err, file=sys.stderr)
+            return 1
+        for path in written:
             print(f"wrote {path.relative_to(root)}")
         return 0
-    found = [p for lesson in lessons(root) for p in problems(lesson, root)]
-    print("\n".join(found) if found else "every lesson's zh_CN edition is complete")
+    found = []
+    for lesson in chosen:
+        missing = problems(lesson, root)
+        found += missing or stale(lesson, root)
+    if not args.lesson:
+        found += [f"{p.relative_to(root)}: no English lesson notebooks/{p.name} (remove it)"
+                  for p in orphans(root)]
+    print("\n".join(found) if found else f"{len(chosen)} lesson(s): the zh_CN edition is complete and current")
     return 1 if found else 0
 
 
