@@ -96,6 +96,50 @@ def problems(nb: nbformat.NotebookNode) -> list[str]:
     return found
 
 
+SETUP_HEADING = "## Setup"
+
+
+def setup_headings(nb: nbformat.NotebookNode, english: nbformat.NotebookNode | None = None) -> list:
+    """The markdown cells that open the Setup section.
+
+    In an English lesson: those starting ``## Setup``. In a generated edition (``english`` is
+    the lesson it was generated from, e.g. notebooks/zh_CN/NN_x.ipynb from notebooks/NN_x.ipynb):
+    the cells with the ids of the English ones, whatever their translated text.
+    """
+    if english is None:
+        return [c for c in nb.cells if c.cell_type == "markdown" and c.source.strip().startswith(SETUP_HEADING)]
+    ids = {c.get("id") for c in setup_headings(english)}
+    return [c for c in nb.cells if c.cell_type == "markdown" and c.get("id") in ids]
+
+
+def template_problems(nb: nbformat.NotebookNode, english: nbformat.NotebookNode | None = None) -> list[str]:
+    """What breaks the lesson template: a ``# Title`` first, an overview before any code,
+    exactly one Setup heading (level 2; ``## Setup`` in English, its translation in an edition,
+    see :func:`setup_headings`), and a first code cell that seeds."""
+    found = []
+    first = nb.cells[0] if nb.cells else None
+    if first is None or first.cell_type != "markdown" or not first.source.startswith("# "):
+        found.append("the first cell must be a '# Title' markdown cell")
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    if not code:
+        return found + ["no code cell"]
+    if not any(c.cell_type == "markdown" for c in nb.cells[1:code[0]]):
+        found.append("an overview (markdown) must come before the first code cell")
+    heads = setup_headings(nb, english)
+    if len(heads) != 1:
+        found.append(f"exactly one '{SETUP_HEADING}' section (found {len(heads)})")
+    else:
+        line = heads[0].source.strip().splitlines()[0]
+        if not line.startswith("## ") or not line[3:].strip():
+            found.append(f"the Setup heading must be a level-2 heading ('## ...'); found {line!r}")
+        elif sum(c.cell_type == "markdown" and c.source.strip().splitlines()[:1] == [line]
+                 for c in nb.cells) != 1:
+            found.append(f"the Setup heading {line!r} appears more than once")
+    if "seed_everything(" not in nb.cells[code[0]].source:
+        found.append("the first code cell (Setup) must call seed_everything(")
+    return found
+
+
 def clean(paths: Iterable[str | Path]) -> list[Path]:
     """Normalise notebooks in place; return the files that changed."""
     changed = []

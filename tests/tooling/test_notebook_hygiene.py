@@ -1,4 +1,10 @@
-"""Notebook hygiene and the lab's notebook template, for every notebook in notebooks/."""
+"""Notebook hygiene and the lab's notebook template, for every notebook in notebooks/.
+
+The generated Chinese edition (notebooks/zh_CN/, labkit.tooling.translations) is held to the
+same hygiene (it is under notebooks/) and to the same template: its Setup heading is the
+translation of the English "## Setup" cell (found by cell id), which must stay one level-2
+heading, worded the same in every lesson.
+"""
 
 import json
 from pathlib import Path
@@ -10,6 +16,7 @@ from labkit.tooling import notebook_hygiene as hygiene
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
+EDITIONS = sorted((ROOT / "notebooks" / "zh_CN").glob("[0-9][0-9]*_*.ipynb"))
 ALL = hygiene.notebook_paths([ROOT / "notebooks"])
 
 
@@ -26,17 +33,50 @@ def test_committed_clean(path):
     assert nbformat.writes(hygiene.clean_notebook(nb)) == nbformat.writes(nbformat.read(path, as_version=4))
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def english_of(path: Path) -> nbformat.NotebookNode | None:
+    """The English lesson a notebooks/zh_CN/ notebook is generated from (None for English)."""
+    if path.parent.name != "zh_CN":
+        return None
+    return nbformat.read(path.parent.parent / path.name, as_version=4)
+
+
+@pytest.mark.parametrize("path", LESSONS + EDITIONS, ids=lambda p: str(p.relative_to(ROOT / "notebooks")))
 def test_template(path):
     """Title first, an overview before any code, exactly one Setup cell that seeds."""
-    nb = nbformat.read(path, as_version=4)
-    first = nb.cells[0]
-    assert first.cell_type == "markdown" and first.source.startswith("# "), "first cell must be a '# Title'"
-    first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-    assert any(c.cell_type == "markdown" for c in nb.cells[1:first_code]), "an overview must come before code"
-    setup_heads = [c for c in nb.cells if c.cell_type == "markdown" and c.source.strip().startswith("## Setup")]
-    assert len(setup_heads) == 1, "exactly one '## Setup' section"
-    assert "seed_everything(" in nb.cells[first_code].source, "the first code cell (Setup) must seed"
+    assert hygiene.template_problems(nbformat.read(path, as_version=4), english_of(path)) == []
+
+
+def test_chinese_setup_heading_is_the_same_in_every_lesson():
+    """A learner meets the Setup section under one name in every lesson of the edition."""
+    headings = {}
+    for path in EDITIONS:
+        for cell in hygiene.setup_headings(nbformat.read(path, as_version=4), english_of(path)):
+            headings.setdefault(cell.source.strip().splitlines()[0], []).append(path.stem)
+    assert len(headings) <= 1, f"the Setup heading is translated differently: {headings}"
+
+
+def test_template_problems_are_detected():
+    seed = nbformat.v4.new_code_cell("seed_everything(0)")
+    good = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Title\n\nOverview."), nbformat.v4.new_markdown_cell("## Setup"),
+        seed, nbformat.v4.new_markdown_cell("## Part 1")])
+    assert hygiene.template_problems(good) == []
+    zh = nbformat.reads(nbformat.writes(good), as_version=4)
+    zh.cells[0].source, zh.cells[1].source, zh.cells[3].source = "# 标题\n\n概览。", "## 环境准备", "## 第一部分"
+    assert hygiene.template_problems(zh) == ["exactly one '## Setup' section (found 0)"]
+    assert hygiene.template_problems(zh, english=good) == []
+    zh.cells[1].source = "环境准备"
+    assert hygiene.template_problems(zh, english=good) == [
+        "the Setup heading must be a level-2 heading ('## ...'); found '环境准备'"]
+    zh.cells[1].source, zh.cells[3].source = "## 环境准备", "## 环境准备"
+    assert hygiene.template_problems(zh, english=good) == ["the Setup heading '## 环境准备' appears more than once"]
+    bad = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_markdown_cell("Title")])
+    assert hygiene.template_problems(bad) == [
+        "the first cell must be a '# Title' markdown cell",
+        "an overview (markdown) must come before the first code cell",
+        "exactly one '## Setup' section (found 0)",
+        "the first code cell (Setup) must call seed_everything(",
+    ]
 
 
 def test_problems_are_detected():
@@ -89,7 +129,8 @@ def test_every_notebook_named_in_labkit_exists():
     named = {}
     for source in (ROOT / "labkit").rglob("*.py"):
         for name in re.findall(r"notebooks/([\w.-]+\.ipynb)", source.read_text()):
-            named.setdefault(name, []).append(str(source.relative_to(ROOT)))
+            if not name.startswith("NN_"):  # a placeholder (notebooks/NN_name.ipynb), not a name
+                named.setdefault(name, []).append(str(source.relative_to(ROOT)))
     assert named, "no notebook named in labkit at all"
     missing = {n: files for n, files in named.items() if not (ROOT / "notebooks" / n).exists()}
     assert not missing, f"labkit names notebooks that do not exist: {missing}"
