@@ -120,6 +120,8 @@ def label(proc: psutil.Process, root_pid: int) -> str:
     if not args:
         return proc.name()
     args[0] = os.path.basename(args[0])  # "python", not the venv's full path
+    if "-c" in args[:-1]:  # python -c CODE ...: the code is long; its arguments say more
+        args[args.index("-c") + 1] = "<script>"
     return " ".join(" ".join(args).split())[:60]
 
 

@@ -86,6 +86,7 @@ def test_sampler_sees_the_whole_process_tree():
     names = [name for name, _ in sampler.at_peak]
     assert names[0] == "kernel" and len(names) == 2  # the parent and the child it started
     assert any(rss > 80_000_000 for _, rss in sampler.at_peak)
+    assert names[1] == f"{Path(sys.executable).name} -c <script>"
     assert sampler.peak_pss is not None and 80_000_000 < sampler.peak_pss <= sampler.peak
 
 
