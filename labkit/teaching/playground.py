@@ -34,6 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 import labkit.train as _train
+from labkit.i18n import _
 from labkit.teaching.palette import OPTIMIZER_NAMES, color_for
 from labkit.teaching.surfaces import Surface, get_surface
 from labkit.teaching.widgets import (
@@ -270,7 +271,7 @@ class _Engine:
                 self.opt.apply_gradients([(grad, self.var)], global_step=self.global_step)
             return i + 1, ta.write(i + 1, self.var.read_value())
 
-        _, ta = tf.while_loop(lambda i, _: i < steps, body, (tf.constant(0), ta),
+        _i, ta = tf.while_loop(lambda i, _ta: i < steps, body, (tf.constant(0), ta),
                               maximum_iterations=MAX_STEPS)
         points = ta.stack()
         return points, self.surf.value(points)
@@ -385,7 +386,7 @@ def _path_xy(surf: Surface, tr: Trajectory) -> tuple[np.ndarray, np.ndarray, str
     """The drawable part of a path: finite points clipped to the window's border region."""
     p = tr.points
     finite = np.all(np.isfinite(p), axis=1)
-    label = tr.name.removesuffix("Optimizer") + ("" if finite.all() else " (diverged)")
+    label = tr.name.removesuffix("Optimizer") + ("" if finite.all() else _(" (diverged)"))
     p = p[finite]
     x0, x1, y0, y1 = surf.window
     px = np.clip(p[:, 0], x0 - 0.05 * (x1 - x0), x1 + 0.05 * (x1 - x0))
@@ -509,7 +510,7 @@ class Playground:
             self._legend_key = key
         self.plot.redraw()
 
-    def update(self, *_: Any) -> dict[str, Trajectory]:
+    def update(self, *_args: Any) -> dict[str, Trajectory]:
         """Recompute all selected trajectories and redraw the figure in place."""
         t0 = time.perf_counter()
         hyper = {n: self.hyper[n] for n in self.selected if n in self.hyper}
@@ -547,30 +548,30 @@ class Playground:
         from labkit.teaching.widgets import controls_for, hyperparameters_from
 
         surf_dd = widgets.Dropdown(options=surface_names(), value=self.surface.name,
-                                   description="surface")
+                                   description=_("surface"))
         # Labels are laid out by the browser (no indent, natural width), so none is clipped;
         # the grid wraps its columns to the width available.
         boxes = {n: widgets.Checkbox(value=n in self.selected, description=_short(n), indent=False,
                                      layout=widgets.Layout(width="auto"))
                  for n in ALL_NAMES}
         steps = widgets.IntSlider(value=self.steps, min=1, max=MAX_STEPS, step=1,
-                                  description="steps", continuous_update=False)
+                                  description=_("steps"), continuous_update=False)
         tune = widgets.Dropdown(options=[_short(n) for n in ALL_NAMES], value="Adam",
-                                description="tune")
+                                description=_("tune"))
         sliders_box = widgets.Box(layout=widgets.Layout(flex_flow="row wrap", width="100%"))
         status = widgets.Label()
 
-        def redraw(*_):
+        def redraw(*_args):
             self.update()
-            status.value = f"recomputed + redrawn in {1000 * self.last_seconds:.0f} ms"
+            status.value = _("recomputed + redrawn in {ms:.0f} ms").format(ms=1000 * self.last_seconds)
 
-        def build_sliders(*_):
+        def build_sliders(*_args):
             full = _full_name(tune.value)
             values = playground_defaults(full, self.surface, self.steps)
             values.update(self.hyper.get(full, {}))
             controls = controls_for(_class_of(full), values)
 
-            def on_change(*_):
+            def on_change(*_args):
                 self.hyper[full] = hyperparameters_from(controls)
                 redraw()
 
@@ -584,7 +585,7 @@ class Playground:
             build_sliders()
             redraw()
 
-        def on_boxes(*_):
+        def on_boxes(*_args):
             self.selected = [n for n, b in boxes.items() if b.value]
             redraw()
 
@@ -608,9 +609,9 @@ class Playground:
             return widgets.VBox([widgets.HTML(title), grid], layout=widgets.Layout(width="100%"))
 
         families = widgets.VBox([
-            family("<b>TF1</b> <code>tf.compat.v1.train</code> (labkit.train), solid lines",
+            family(_("<b>TF1</b> <code>tf.compat.v1.train</code> (labkit.train), solid lines"),
                    OPTIMIZER_NAMES),
-            family("<b>Keras 3</b> <code>keras.optimizers</code>, dashed lines", KERAS_NAMES),
+            family(_("<b>Keras 3</b> <code>keras.optimizers</code>, dashed lines"), KERAS_NAMES),
         ], layout=widgets.Layout(width="100%"))
         top = widgets.HBox([surf_dd, steps], layout=widgets.Layout(flex_flow="row wrap"))
         # The tuning sliders sit between the check boxes and the plot (wrapping two or three

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from labkit.i18n import _
+
 __all__ = [
     "HyperSpec",
     "hyperparameter_specs",
@@ -282,7 +284,7 @@ def regression_loss_curve(cls: type, hyper: Mapping[str, Any] | None = None,
 
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"`steps` must be a positive integer. Received: steps={steps!r}")
-    x, y, _ = make_regression(n_samples=128, n_features=3, noise=0.1, seed=seed)
+    x, y, _coef = make_regression(n_samples=128, n_features=3, noise=0.1, seed=seed)
     x = np.concatenate([x, np.ones((len(x), 1))], axis=1)  # the bias as a 4th weight
     x = tf.constant(x, tf.float32)
     y = tf.constant(np.reshape(y, (-1, 1)), tf.float32)
@@ -293,7 +295,7 @@ def regression_loss_curve(cls: type, hyper: Mapping[str, Any] | None = None,
         return tf.reduce_mean(tf.square(x @ w - y))
 
     losses = [float(loss_fn())]
-    for _ in range(int(steps)):
+    for _i in range(int(steps)):
         opt.minimize(loss_fn, var_list=[w], global_step=opt.labkit_global_step)
         losses.append(float(loss_fn()))
     return np.asarray(losses)
@@ -325,7 +327,7 @@ class HyperparameterExplorer:
         self.last_losses: np.ndarray | None = None
         self._box = None
 
-    def update(self, *_: Any) -> np.ndarray:
+    def update(self, *_args: Any) -> np.ndarray:
         """Recompute the curve from the current control values and redraw in place."""
         from labkit.teaching.plots import draw_curves
 
@@ -334,7 +336,7 @@ class HyperparameterExplorer:
         self.last_losses = losses
         short = self.cls.__name__.removesuffix("Optimizer")
         draw_curves(self.plot.ax, {self.cls.__name__: losses}, logy=True,
-                    ylabel="MSE", title=f"{short}: linear regression")
+                    ylabel="MSE", title=_("{optimizer}: linear regression").format(optimizer=short))
         self.plot.redraw()
         return losses
 

@@ -15,9 +15,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from labkit.i18n import N_, _
 from labkit.tooling.paths import learner_state_dirs
 
-FIX_INSTALL = "run `make setup` (or: pip install -e '.[test]') from the lab folder"
+FIX_INSTALL = N_("run `make setup` (or: pip install -e '.[test]') from the lab folder")
 
 # (distribution, import name, minimum version, label)
 REQUIREMENTS: tuple[tuple[str, str, str, str], ...] = (
@@ -58,8 +59,8 @@ def check_python(version_info: tuple[int, ...] | None = None) -> Check:
     version = tuple(version_info or sys.version_info)[:3]
     found = ".".join(map(str, version))
     if version >= MIN_PYTHON:
-        return Check("Python >= 3.10", "OK", found)
-    return Check("Python >= 3.10", "FAIL", found, "install Python 3.10 or newer and re-run `make setup`")
+        return Check(_("Python >= 3.10"), "OK", found)
+    return Check(_("Python >= 3.10"), "FAIL", found, _("install Python 3.10 or newer and re-run `make setup`"))
 
 
 def check_package(dist: str, module: str, minimum: str, label: str) -> Check:
@@ -67,26 +68,26 @@ def check_package(dist: str, module: str, minimum: str, label: str) -> Check:
     try:
         version = md.version(dist)
     except md.PackageNotFoundError:
-        return Check(name, "FAIL", "not installed", FIX_INSTALL)
+        return Check(name, "FAIL", _("not installed"), _(FIX_INSTALL))
     if _version_tuple(version) < _version_tuple(minimum):
         return Check(name, "FAIL", version, f"pip install -U '{dist}>={minimum}'")
     try:
         importlib.import_module(module)
     except Exception as exc:  # a broken install: report it, do not crash the doctor
-        return Check(name, "FAIL", f"{version}, import failed: {type(exc).__name__}", FIX_INSTALL)
+        return Check(name, "FAIL", _("{version}, import failed: {error}").format(version=version, error=type(exc).__name__), _(FIX_INSTALL))
     return Check(name, "OK", version)
 
 
 def check_widgets_frontend() -> Check:
     """ipywidgets needs its JupyterLab extension (jupyterlab_widgets) or sliders never render."""
-    name = "ipywidgets front end"
+    name = _("ipywidgets front end")
     try:
         version = md.version("jupyterlab_widgets")
     except md.PackageNotFoundError:
-        return Check(name, "FAIL", "jupyterlab_widgets missing", "pip install 'jupyterlab_widgets>=3'")
+        return Check(name, "FAIL", _("jupyterlab_widgets missing"), "pip install 'jupyterlab_widgets>=3'")
     ext = Path(sys.prefix) / "share/jupyter/labextensions/@jupyter-widgets/jupyterlab-manager"
     if not (ext / "package.json").exists():
-        return Check(name, "FAIL", f"{version}, extension files missing", "pip install --force-reinstall jupyterlab_widgets")
+        return Check(name, "FAIL", _("{version}, extension files missing").format(version=version), "pip install --force-reinstall jupyterlab_widgets")
     return Check(name, "OK", f"jupyterlab_widgets {version}")
 
 
@@ -96,12 +97,12 @@ def check_devices() -> Check:
 
         devices = tf.config.list_physical_devices()
     except Exception as exc:
-        return Check("TensorFlow devices", "FAIL", type(exc).__name__, FIX_INSTALL)
+        return Check(_("TensorFlow devices"), "FAIL", type(exc).__name__, _(FIX_INSTALL))
     kinds = [d.device_type for d in devices]
     found = ", ".join(f"{kinds.count(k)} {k}" for k in sorted(set(kinds)))
     if "GPU" in kinds:
-        return Check("TensorFlow devices", "OK", found)
-    return Check("TensorFlow devices", "OK", found + " (no GPU: fine, the lab is sized for CPU)")
+        return Check(_("TensorFlow devices"), "OK", found)
+    return Check(_("TensorFlow devices"), "OK", found + _(" (no GPU: fine, the lab is sized for CPU)"))
 
 
 def check_writable(folders: list[Path] | None = None) -> Check:
@@ -112,25 +113,25 @@ def check_writable(folders: list[Path] | None = None) -> Check:
             with tempfile.NamedTemporaryFile(dir=folder):
                 pass
         except OSError as exc:
-            return Check("logs/checkpoints writable", "FAIL", f"{folder}: {exc.strerror}",
-                         f"make {folder} writable (chmod u+w) or set LABKIT_ROOT to a writable copy")
-    return Check("logs/checkpoints writable", "OK", ", ".join(str(f.name) for f in folders))
+            return Check(_("logs/checkpoints writable"), "FAIL", f"{folder}: {exc.strerror}",
+                         _("make {folder} writable (chmod u+w) or set LABKIT_ROOT to a writable copy").format(folder=folder))
+    return Check(_("logs/checkpoints writable"), "OK", ", ".join(str(f.name) for f in folders))
 
 
 def check_port(port: int = 8888) -> Check:
     """A loopback port must be bindable; say whether the default lab port is taken."""
-    name = "localhost port"
+    name = _("localhost port")
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.bind(("127.0.0.1", 0))
     except OSError as exc:
-        return Check(name, "FAIL", f"cannot bind 127.0.0.1: {exc.strerror}", "check the loopback interface (ip link set lo up)")
+        return Check(name, "FAIL", _("cannot bind 127.0.0.1: {error}").format(error=exc.strerror), _("check the loopback interface (ip link set lo up)"))
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
-            return Check(name, "WARN", f"{port} in use", f"start the lab on another port: make lab PORT={port + 11}")
-    return Check(name, "OK", f"127.0.0.1:{port} free")
+            return Check(name, "WARN", _("{port} in use").format(port=port), _("start the lab on another port: make lab PORT={other}").format(other=port + 11))
+    return Check(name, "OK", _("127.0.0.1:{port} free").format(port=port))
 
 
 def run_checks() -> list[Check]:
@@ -145,13 +146,14 @@ def run_checks() -> list[Check]:
 def format_table(checks: list[Check]) -> str:
     """The checks as a plain-text table, with a fix line under each failure."""
     width = max(len(c.name) for c in checks)
-    lines = [f"{'check':<{width}}  status  found", f"{'-' * width}  ------  -----"]
+    lines = [f"{_('check'):<{width}}  {_('status')}  {_('found')}", f"{'-' * width}  ------  -----"]
     for c in checks:
         lines.append(f"{c.name:<{width}}  {c.status:<6}  {c.found}")
         if c.fix:
-            lines.append(f"{'':<{width}}  fix:    {c.fix}")
+            lines.append(f"{'':<{width}}  {_('fix:'):<8}{c.fix}")
     failed = sum(c.status == "FAIL" for c in checks)
-    lines.append("all checks passed" if not failed else f"{failed} check(s) failed")
+    lines.append(_("all checks passed") if not failed
+                 else _("{failed} check(s) failed").format(failed=failed))
     return "\n".join(lines)
 
 

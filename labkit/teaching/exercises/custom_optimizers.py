@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from labkit.i18n import N_, _
 from labkit.teaching.exercises.feedback import Feedback, hint, passed
 
 __all__ = ["EXERCISE_GRADIENTS", "amsgrad_reference", "check_amsgrad", "check_clip_prediction"]
@@ -44,29 +45,29 @@ def check_clip_prediction(prediction: Any) -> Feedback:
     ``tf.clip_by_norm(g, 5)`` applied to each gradient".
     """
     if prediction is None:
-        return hint("fill in your prediction first: prediction = {'clipnorm': True or False, "
-                    "'global_clipnorm': True or False}")
+        return hint(_("fill in your prediction first: prediction = {'clipnorm': True or False, "
+                      "'global_clipnorm': True or False}"))
     if not isinstance(prediction, dict) or set(prediction) != set(CLIP_ANSWER):
-        return hint("the prediction must be a dict with exactly the keys 'clipnorm' and "
-                    f"'global_clipnorm'. Received: {prediction!r}")
+        return hint(_("the prediction must be a dict with exactly the keys 'clipnorm' and 'global_clipnorm'. "
+                      "Received: {prediction!r}").format(prediction=prediction))
     missing = [k for k in CLIP_ANSWER if prediction[k] is None]
     if missing:
-        return hint(f"fill in True or False for {', '.join(repr(k) for k in missing)}.")
+        return hint(_("fill in True or False for {value}.").format(value=', '.join(repr(k) for k in missing)))
     if not all(isinstance(prediction[k], (bool, np.bool_)) for k in CLIP_ANSWER):
-        return hint(f"answer with True or False. Received: {prediction!r}")
+        return hint(_("answer with True or False. Received: {prediction!r}").format(prediction=prediction))
     problems = []
     if not prediction["clipnorm"]:
-        problems.append("clipnorm does reproduce the loop: it clips the gradient of each variable "
-                        "by that gradient's own norm, which is exactly tf.clip_by_norm(g, 5) per "
-                        "gradient (on the TensorFlow backend it calls tf.clip_by_norm).")
+        problems.append(_("clipnorm does reproduce the loop: it clips the gradient of each variable by that "
+                          "gradient's own norm, which is exactly tf.clip_by_norm(g, 5) per gradient (on the "
+                          "TensorFlow backend it calls tf.clip_by_norm)."))
     if prediction["global_clipnorm"]:
-        problems.append("global_clipnorm does not: it rescales all gradients by one common factor, "
-                        "5 / (norm of all gradients together), like tf.clip_by_global_norm. A "
-                        "gradient already shorter than 5 is still shrunk when the others are long.")
+        problems.append(_("global_clipnorm does not: it rescales all gradients by one common factor, 5 / (norm of "
+                          "all gradients together), like tf.clip_by_global_norm. A gradient already shorter than 5 "
+                          "is still shrunk when the others are long."))
     if problems:
         return hint(" ".join(problems))
-    return passed("clipnorm=5 clips each gradient on its own (the text's loop); global_clipnorm=5 "
-                  "scales them all by one factor, so it keeps the update's direction but differs.")
+    return passed(_("clipnorm=5 clips each gradient on its own (the text's loop); global_clipnorm=5 scales "
+                    "them all by one factor, so it keeps the update's direction but differs."))
 
 
 # ------------------------------------------------------------------ AMSGrad, the Keras way
@@ -122,28 +123,30 @@ def amsgrad_reference(grads: Sequence[np.ndarray], var0: np.ndarray, learning_ra
 
 _MISTAKES: list[tuple[dict[str, Any], str]] = [
     ({"use_max": False},
-     "your steps equal plain Adam's: divide by sqrt(vhat) where vhat is the running maximum, "
-     "self.assign(vhat, tf.maximum(vhat, v)) after updating v (and create vhat in build)."),
+     N_("your steps equal plain Adam's: divide by sqrt(vhat) where vhat is the running maximum, "
+        "self.assign(vhat, tf.maximum(vhat, v)) after updating v (and create vhat in build).")),
     ({"max_of": "g2"},
-     "you take the maximum of g**2; AMSGrad takes the maximum of the *averaged* second moment v "
-     "(self.assign(vhat, tf.maximum(vhat, v)) after updating v)."),
+     N_("you take the maximum of g**2; AMSGrad takes the maximum of the *averaged* second moment "
+        "v (self.assign(vhat, tf.maximum(vhat, v)) after updating v).")),
     ({"bias_correction": False},
-     "no bias correction: the step size must be learning_rate * sqrt(1 - beta_2**t) / "
-     "(1 - beta_1**t) with t = self.iterations + 1."),
+     N_("no bias correction: the step size must be learning_rate * sqrt(1 - beta_2**t) / (1 - "
+        "beta_1**t) with t = self.iterations + 1.")),
     ({"first_t": 0},
-     "t starts at 0, so at the first step 1 - beta_1**t is 0 and the step is nan: use "
-     "t = tf.cast(self.iterations + 1, variable.dtype) (iterations is 0 during the first step)."),
+     N_("t starts at 0, so at the first step 1 - beta_1**t is 0 and the step is nan: use t = "
+        "tf.cast(self.iterations + 1, variable.dtype) (iterations is 0 during the first step).")),
     ({"first_t": 2},
-     "t is one too large: self.iterations is 0 during the first update_step, so "
-     "t = self.iterations + 1, not + 2."),
+     N_("t is one too large: self.iterations is 0 during the first update_step, so t = "
+        "self.iterations + 1, not + 2.")),
     ({"eps_inside": True},
-     "epsilon is inside the square root; Keras (like TF1) divides by sqrt(vhat) + epsilon."),
+     N_("epsilon is inside the square root; Keras (like TF1) divides by sqrt(vhat) + epsilon.")),
     ({"paper_form": True},
-     "you used the paper's Algorithm 1 (bias-corrected m and vhat, then + epsilon); Keras folds "
-     "both corrections into the step size instead: alpha = learning_rate * sqrt(1 - beta_2**t) / "
-     "(1 - beta_1**t), then alpha * m / (sqrt(vhat) + epsilon). With epsilon = 1e-3 the two differ."),
+     N_("you used the paper's Algorithm 1 (bias-corrected m and vhat, then + epsilon); Keras "
+        "folds both corrections into the step size instead: alpha = learning_rate * sqrt(1 - "
+        "beta_2**t) / (1 - beta_1**t), then alpha * m / (sqrt(vhat) + epsilon). With epsilon = "
+        "1e-3 the two differ.")),
     ({"sign": 1.0},
-     "the variable moves uphill: subtract the step (self.assign_sub(variable, ...)), do not add it."),
+     N_("the variable moves uphill: subtract the step (self.assign_sub(variable, ...)), do not "
+        "add it.")),
 ]
 
 
@@ -180,57 +183,57 @@ def check_amsgrad(optimizer_class: Any) -> Feedback:
     import keras
 
     if optimizer_class is None:
-        return hint("define your class AMSGrad(keras.optimizers.Optimizer) and pass it "
-                    "(the class, not an instance) to check_amsgrad.")
+        return hint(_("define your class AMSGrad(keras.optimizers.Optimizer) and pass it (the class, not an "
+                      "instance) to check_amsgrad."))
     if not isinstance(optimizer_class, type):
         raise TypeError("`optimizer_class` must be a class (pass AMSGrad, not AMSGrad()). "
                         f"Received: optimizer_class={optimizer_class!r}")
     if not issubclass(optimizer_class, keras.optimizers.Optimizer):
-        return hint(f"{optimizer_class.__name__} must subclass keras.optimizers.Optimizer, so that "
-                    "apply_gradients calls your build() and update_step().")
+        return hint(_("{optimizer_class_name} must subclass keras.optimizers.Optimizer, so that "
+                      "apply_gradients calls your build() and update_step().").format(optimizer_class_name=optimizer_class.__name__))
     if issubclass(optimizer_class, keras.optimizers.Adam):
-        return hint("write AMSGrad on keras.optimizers.Optimizer itself, not as a subclass of "
-                    "Adam: the exercise is to write build() and update_step().")
+        return hint(_("write AMSGrad on keras.optimizers.Optimizer itself, not as a subclass of Adam: the "
+                      "exercise is to write build() and update_step()."))
     try:
         opt = optimizer_class(**_HYPER)
     except Exception as err:  # the learner's code may fail in any way: report it as a hint
-        return hint(f"{optimizer_class.__name__}(learning_rate=0.1, beta_1=0.9, beta_2=0.99, "
-                    f"epsilon=1e-3) failed with {type(err).__name__}: {err}. __init__ must accept "
-                    "these four and pass learning_rate (and **kwargs) to super().__init__.")
+        return hint(_("{optimizer_class_name}(learning_rate=0.1, beta_1=0.9, beta_2=0.99, epsilon=1e-3) failed "
+                      "with {err_type}: {err}. __init__ must accept these four and pass learning_rate (and "
+                      "**kwargs) to super().__init__.").format(optimizer_class_name=optimizer_class.__name__, err_type=type(err).__name__, err=err))
     try:
         values = _run(opt)
     except NotImplementedError as err:
-        return hint(f"not written yet ({err}): fill in build() and update_step().")
+        return hint(_("not written yet ({err}): fill in build() and update_step().").format(err=err))
     except KeyError as err:
-        return hint(f"KeyError {err} while looking up a variable: call super().build(var_list) first "
-                    "in build(), so that self._get_variable_index(variable) knows every variable.")
+        return hint(_("KeyError {err} while looking up a variable: call super().build(var_list) first in "
+                      "build(), so that self._get_variable_index(variable) knows every variable.").format(err=err))
     except Exception as err:  # the learner's code may fail in any way: report it as a hint
         if "Unknown variable" in str(err):
-            return hint("Keras does not know the variable: call super().build(var_list) first in "
-                        "build(); it records every variable so that apply_gradients and "
-                        "self._get_variable_index(variable) find it.")
+            return hint(_("Keras does not know the variable: call super().build(var_list) first in build(); it "
+                          "records every variable so that apply_gradients and self._get_variable_index(variable) "
+                          "find it."))
         last = str(err).strip().splitlines()[-1] if str(err).strip() else ""
-        return hint(f"apply_gradients failed with {type(err).__name__}: {last}")
+        return hint(_("apply_gradients failed with {err_type}: {last}").format(err_type=type(err).__name__, last=last))
     state = len(opt.variables) - 2  # the base class adds `iteration` and `learning_rate`
     if np.array_equal(values[0], _VAR0):
-        return hint("the variable did not change after one step: update_step must change it "
-                    "with self.assign_sub(variable, alpha * m / (sqrt(vhat) + epsilon)).")
+        return hint(_("the variable did not change after one step: update_step must change it with "
+                      "self.assign_sub(variable, alpha * m / (sqrt(vhat) + epsilon))."))
     ref = amsgrad_reference(EXERCISE_GRADIENTS, _VAR0, **_HYPER)
     t = _first_bad_step(values, ref)
     if t is None:
         if state != 3:
-            return hint(f"the steps are right, but build() created {state} state variables per "
-                        "weight; AMSGrad needs exactly three: m, v and vhat.")
-        return passed("six steps match the AMSGrad reference; after step 3 vhat stays at its "
-                      "maximum while v decays, which is what keeps AMSGrad's steps from growing.")
-    for switches, message in _MISTAKES:
+            return hint(_("the steps are right, but build() created {state} state variables per weight; AMSGrad "
+                          "needs exactly three: m, v and vhat.").format(state=state))
+        return passed(_("six steps match the AMSGrad reference; after step 3 vhat stays at its maximum while v "
+                        "decays, which is what keeps AMSGrad's steps from growing."))
+    for switches, mistake in _MISTAKES:
+        message = _(mistake)
         wrong = amsgrad_reference(EXERCISE_GRADIENTS, _VAR0, **_HYPER, **switches)
         if _first_bad_step(values, wrong) is None:
             if switches.get("use_max") is False and state < 3:
-                message += f" (build() created {state} state variables per weight; you need m, v, vhat.)"
+                message += _(" (build() created {state} state variables per weight; you need m, v, vhat.)").format(state=state)
             return hint(message)
     if not np.all(np.isfinite(values[t])):
-        return hint(f"the variable became {values[t].tolist()} at step {t + 1}: look for a division "
-                    "by zero (t must start at 1) or a square root of a negative number.")
-    return hint(f"the variable differs from AMSGrad at step {t + 1}: expected "
-                f"{np.round(ref[t]['var'], 5).tolist()}, got {np.round(values[t], 5).tolist()}.")
+        return hint(_("the variable became {values} at step {value}: look for a division by zero (t must start "
+                      "at 1) or a square root of a negative number.").format(values=values[t].tolist(), value=t + 1))
+    return hint(_("the variable differs from AMSGrad at step {value}: expected {var}, got {values}.").format(value=t + 1, var=np.round(ref[t]['var'], 5).tolist(), values=np.round(values[t], 5).tolist()))

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from labkit.i18n import N_, _
 from labkit.teaching.exercises.feedback import Feedback, hint, passed
 
 __all__ = ["SAME", "seed_spread", "verdict", "check_comparison_prediction"]
@@ -21,15 +22,15 @@ SAME = 0.01
 
 # Why a TF1 class and its Keras twin agree, or why they do not.
 _WHY_SAME = {
-    "GradientDescent": "plain SGD is w -= lr * g in both libraries",
-    "Momentum": "TF1's accum = m * accum + g; w -= lr * accum and Keras' v = m * v - lr * g; "
-                "w += v are the same update while lr is constant",
-    "Adam": "the same formula (epsilon outside the square root in both); only the default "
-            "epsilon differs (1e-8 vs 1e-7), which is negligible next to these gradients",
+    "GradientDescent": N_("plain SGD is w -= lr * g in both libraries"),
+    "Momentum": N_("TF1's accum = m * accum + g; w -= lr * accum and Keras' v = m * v - lr * g; w += v are "
+                   "the same update while lr is constant"),
+    "Adam": N_("the same formula (epsilon outside the square root in both); only the default epsilon "
+               "differs (1e-8 vs 1e-7), which is negligible next to these gradients"),
 }
 _WHY_DIFFERENT = {
-    "RMSProp": "TF1's RMSProp starts its mean square at 1.0 (Keras at 0.0), so its first steps "
-               "are several times smaller at the same learning rate",
+    "RMSProp": N_("TF1's RMSProp starts its mean square at 1.0 (Keras at 0.0), so its first steps are "
+                  "several times smaller at the same learning rate"),
 }
 
 
@@ -77,43 +78,40 @@ def check_comparison_prediction(prediction: Any, results: Mapping[str, Sequence[
     otherwise always be the runner-up); with no pairs, among all of ``results``.
     """
     if not results:
-        return hint("run the comparison first (the cell after your prediction).")
+        return hint(_("run the comparison first (the cell after your prediction)."))
     if not isinstance(prediction, Mapping) or prediction.get("same_as_keras") is None \
             or prediction.get("clear_winner") is None:
-        return hint("fill in your prediction first: a set of TF1 names for 'same_as_keras' and "
-                    "True or False for 'clear_winner', e.g. {'same_as_keras': {'Adam'}, "
-                    "'clear_winner': True}.")
+        return hint(_("fill in your prediction first: a set of TF1 names for 'same_as_keras' and True or False "
+                      "for 'clear_winner', e.g. {'same_as_keras': {'Adam'}, 'clear_winner': True}."))
     said = prediction["same_as_keras"]
     if isinstance(said, str) or not isinstance(said, Iterable):
-        return hint(f"'same_as_keras' must be a set of TF1 names, not {said!r}.")
+        return hint(_("'same_as_keras' must be a set of TF1 names, not {said!r}.").format(said=said))
     said = set(said)
     unknown = said - set(pairs)
     if unknown:
-        return hint(f"{sorted(unknown)} are not TF1 names of this comparison: {sorted(pairs)}.")
+        return hint(_("{value} are not TF1 names of this comparison: {value2}.").format(value=sorted(unknown), value2=sorted(pairs)))
     if not isinstance(prediction["clear_winner"], bool):
-        return hint(f"'clear_winner' must be True or False, not {prediction['clear_winner']!r}.")
+        return hint(_("'clear_winner' must be True or False, not {clear_winner!r}.").format(clear_winner=prediction['clear_winner']))
     truth = _same(results, pairs)
     problems = []
     for t in sorted(said - truth):
         gap = abs(np.mean(results[t]) - np.mean(results[pairs[t]]))
-        why = _WHY_DIFFERENT.get(t, "their updates differ")
-        problems.append(f"you said {t} matches {pairs[t]}, but their mean validation accuracies "
-                        f"differ by {gap:.3f}: {why}.")
+        why = _(_WHY_DIFFERENT[t]) if t in _WHY_DIFFERENT else _("their updates differ")
+        problems.append(_("you said {t} matches {pairs}, but their mean validation accuracies differ by {gap:.3f}: "
+                          "{why}.").format(t=t, pairs=pairs[t], gap=gap, why=why))
     for t in sorted(truth - said):
-        why = _WHY_SAME.get(t, "their updates agree on this problem")
-        problems.append(f"you left out {t}: it matches {pairs[t]} within {SAME} because {why}.")
+        why = _(_WHY_SAME[t]) if t in _WHY_SAME else _("their updates agree on this problem")
+        problems.append(_("you left out {t}: it matches {pairs} within {SAME} because {why}.").format(t=t, pairs=pairs[t], SAME=SAME, why=why))
     v = verdict({t: results[t] for t in pairs} or results)
     if prediction["clear_winner"] != v["clear_winner"]:
         if v["clear_winner"]:
-            problems.append(f"you expected no clear winner, but {v['best']} beats "
-                            f"{v['runner_up']} by {v['gap_best_runner_up']:.3f}, more than two "
-                            f"seed spreads ({2 * v['spread']:.3f}).")
+            problems.append(_("you expected no clear winner, but {best} beats {runner_up} by {gap_best_runner_up:.3f}, "
+                              "more than two seed spreads ({value:.3f}).").format(best=v['best'], runner_up=v['runner_up'], gap_best_runner_up=v['gap_best_runner_up'], value=2 * v['spread']))
         else:
-            problems.append(f"you expected a clear winner, but {v['best']} beats {v['runner_up']} "
-                            f"by only {v['gap_best_runner_up']:.3f}, within two seed spreads "
-                            f"({2 * v['spread']:.3f}): another seed could swap them.")
+            problems.append(_("you expected a clear winner, but {best} beats {runner_up} by only "
+                              "{gap_best_runner_up:.3f}, within two seed spreads ({value:.3f}): another seed could "
+                              "swap them.").format(best=v['best'], runner_up=v['runner_up'], gap_best_runner_up=v['gap_best_runner_up'], value=2 * v['spread']))
     if problems:
         return hint(" ".join(problems))
-    return passed(f"same as Keras: {sorted(truth)}; clear winner: {v['clear_winner']} "
-                  f"(best {v['best']}, runner-up by {v['gap_best_runner_up']:.3f}, two seed "
-                  f"spreads {2 * v['spread']:.3f}).")
+    return passed(_("same as Keras: {value}; clear winner: {clear_winner} (best {best}, runner-up by "
+                    "{gap_best_runner_up:.3f}, two seed spreads {value2:.3f}).").format(value=sorted(truth), clear_winner=v['clear_winner'], best=v['best'], gap_best_runner_up=v['gap_best_runner_up'], value2=2 * v['spread']))

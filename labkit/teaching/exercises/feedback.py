@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from labkit.i18n import _
+
 
 @dataclass(frozen=True)
 class Feedback:
@@ -22,18 +24,18 @@ class Feedback:
         return self.ok
 
     def __str__(self) -> str:
-        return ("Correct: " if self.ok else "Not yet: ") + self.message
+        return (_("Correct: ") if self.ok else _("Not yet: ")) + self.message
 
     def __repr__(self) -> str:
         return str(self)
 
     def _repr_html_(self) -> str:
         colour, border, word = (
-            ("#e8f5e9", "#2e7d32", "Correct") if self.ok else ("#fff3e0", "#ef6c00", "Not yet")
+            ("#e8f5e9", "#2e7d32", _("Correct: ")) if self.ok else ("#fff3e0", "#ef6c00", _("Not yet: "))
         )
         return (
             f'<div style="background:{colour};border-left:4px solid {border};padding:6px 10px">'
-            f"<b>{word}:</b> {html.escape(self.message)}</div>"
+            f"<b>{word.rstrip()}</b> {html.escape(self.message)}</div>"
         )
 
 

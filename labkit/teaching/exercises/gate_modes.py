@@ -8,6 +8,7 @@ for a chain of MatMul layers, then runs it; the check builds the same graphs its
 
 from __future__ import annotations
 
+from labkit.i18n import _
 from labkit.teaching.exercises.feedback import Feedback, hint, passed
 
 MODES = ("GATE_NONE", "GATE_OP", "GATE_GRAPH")
@@ -69,7 +70,7 @@ def check_gate_op_counts(prediction, layers: int = 4) -> Feedback:
     Identity per variable).
     """
     if prediction is None:
-        return hint('fill in `prediction = {"GATE_OP": ..., "GATE_GRAPH": ...}` with two numbers first.')
+        return hint(_("fill in `prediction = {\"GATE_OP\": ..., \"GATE_GRAPH\": ...}` with two numbers first."))
     if not isinstance(prediction, dict):
         raise TypeError(f"`prediction` must be a dict with keys 'GATE_OP' and 'GATE_GRAPH'. "
                         f"Received: prediction={prediction!r}")
@@ -77,7 +78,7 @@ def check_gate_op_counts(prediction, layers: int = 4) -> Feedback:
     graph_guess = _as_count("GATE_GRAPH", prediction.get("GATE_GRAPH"))
     if op_guess is None or graph_guess is None:
         missing = [k for k, v in (("GATE_OP", op_guess), ("GATE_GRAPH", graph_guess)) if v is None]
-        return hint(f"predict a number for {' and '.join(missing)} before you check (replace None).")
+        return hint(_("predict a number for {value} before you check (replace None).").format(value=_(' and ').join(missing)))
     counts = count_graph_ops(layers)
     want_op = counts["GATE_OP"] - counts["GATE_NONE"]
     want_graph = counts["GATE_GRAPH"] - counts["GATE_NONE"]
@@ -85,41 +86,41 @@ def check_gate_op_counts(prediction, layers: int = 4) -> Feedback:
     if op_guess != want_op:
         if op_guess == 3 * (layers - 1):
             problems.append(
-                f"GATE_OP: {op_guess} leaves out the first layer. tf.gradients also computes the "
-                "gradient of layer1 w.r.t. its constant input x (nobody uses it), so layer1's MatMul "
-                "has two gradients too and gets a tuple like every other layer")
+                _("GATE_OP: {op_guess} leaves out the first layer. tf.gradients also computes the gradient "
+                  "of layer1 w.r.t. its constant input x (nobody uses it), so layer1's MatMul has two "
+                  "gradients too and gets a tuple like every other layer").format(op_guess=op_guess))
         elif op_guess == layers:
             problems.append(
-                f"GATE_OP: {op_guess} counts one op per gated MatMul. Each tf.tuple is a NoOp gate "
-                "plus one Identity per gradient it holds back (a MatMul has two): 3 ops per MatMul")
+                _("GATE_OP: {op_guess} counts one op per gated MatMul. Each tf.tuple is a NoOp gate plus "
+                  "one Identity per gradient it holds back (a MatMul has two): 3 ops per MatMul").format(op_guess=op_guess))
         elif op_guess == 2 * layers:
             problems.append(
-                f"GATE_OP: {op_guess} counts the two gated Identities per MatMul but not the NoOp "
-                "gate each tuple adds (3 ops per MatMul)")
+                _("GATE_OP: {op_guess} counts the two gated Identities per MatMul but not the NoOp gate "
+                  "each tuple adds (3 ops per MatMul)").format(op_guess=op_guess))
         elif op_guess == want_graph:
             problems.append(
-                f"GATE_OP: {op_guess} is GATE_GRAPH's count. GATE_OP gates each op's gradients "
-                "separately (gradients_util.py, line 758: one tf.tuple per op with two or more gradients)")
+                _("GATE_OP: {op_guess} is GATE_GRAPH's count. GATE_OP gates each op's gradients separately "
+                  "(gradients_util.py, line 758: one tf.tuple per op with two or more gradients)").format(op_guess=op_guess))
         else:
-            problems.append(f"GATE_OP adds {want_op} ops here, not {op_guess}")
+            problems.append(_("GATE_OP adds {want_op} ops here, not {op_guess}").format(want_op=want_op, op_guess=op_guess))
     if graph_guess != want_graph:
         if graph_guess == layers:
             problems.append(
-                f"GATE_GRAPH: {graph_guess} counts the {layers} gated Identities (one per variable) "
-                "but not the single NoOp gate they wait for")
+                _("GATE_GRAPH: {graph_guess} counts the {layers} gated Identities (one per variable) but "
+                  "not the single NoOp gate they wait for").format(graph_guess=graph_guess, layers=layers))
         elif graph_guess == 1:
             problems.append(
-                "GATE_GRAPH: 1 counts the NoOp gate only; every variable's gradient also passes "
-                f"through its own Identity that waits for it ({layers} more)")
+                _("GATE_GRAPH: 1 counts the NoOp gate only; every variable's gradient also passes through "
+                  "its own Identity that waits for it ({layers} more)").format(layers=layers))
         elif graph_guess == want_op or graph_guess == 3 * layers:
             problems.append(
-                f"GATE_GRAPH: {graph_guess} is one tuple per layer. GATE_GRAPH makes ONE tuple over "
-                "all the variables' gradients (optimizer.py, lines 638-639)")
+                _("GATE_GRAPH: {graph_guess} is one tuple per layer. GATE_GRAPH makes ONE tuple over all "
+                  "the variables' gradients (optimizer.py, lines 638-639)").format(graph_guess=graph_guess))
         else:
-            problems.append(f"GATE_GRAPH adds {want_graph} ops here, not {graph_guess}")
+            problems.append(_("GATE_GRAPH adds {want_graph} ops here, not {graph_guess}").format(want_graph=want_graph, graph_guess=graph_guess))
     if problems:
-        return hint("; ".join(problems) + ".")
+        return hint(_("{problems}.").format(problems=_("; ").join(problems)))
     return passed(
-        f"GATE_OP adds {want_op} ops (a NoOp and two Identities for each of the {layers} MatMuls) "
-        f"and GATE_GRAPH adds {want_graph} (one NoOp and one Identity per variable), counted from "
-        "the real graphs.")
+        _("GATE_OP adds {want_op} ops (a NoOp and two Identities for each of the {layers} MatMuls) "
+          "and GATE_GRAPH adds {want_graph} (one NoOp and one Identity per variable), counted from "
+          "the real graphs.").format(want_op=want_op, layers=layers, want_graph=want_graph))

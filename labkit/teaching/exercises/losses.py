@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labkit.i18n import _
 from labkit.teaching.exercises.feedback import Feedback, hint, passed
 
 _TOL = 1e-5
@@ -63,7 +64,7 @@ def check_losses_agree(keras_loss) -> Feedback:
     ``keras_loss(onehot, logits, sample_weight=weights)`` that gives the same number.
     """
     if keras_loss is None:
-        return hint("replace None with a tf.keras.losses object, e.g. CategoricalCrossentropy(...).")
+        return hint(_("replace None with a tf.keras.losses object, e.g. CategoricalCrossentropy(...)."))
     if not callable(keras_loss):
         raise TypeError(
             f"`keras_loss` must be a Keras loss object (callable). Received: keras_loss={keras_loss!r}"
@@ -75,19 +76,19 @@ def check_losses_agree(keras_loss) -> Feedback:
     want = float(tf.compat.v1.losses.softmax_cross_entropy(onehot, logits, weights=w))
     got, error = _call_loss(keras_loss, onehot, logits, sample_weight=w)
     if error:
-        return hint(f"calling keras_loss(onehot, logits, sample_weight=weights) failed: {error}")
+        return hint(_("calling keras_loss(onehot, logits, sample_weight=weights) failed: {error}").format(error=error))
     if abs(got - want) <= _TOL:
         return passed(
-            f"both give {want:.4f}: from_logits=True (the inputs are logits) and a reduction that "
-            "divides by the number of nonzero weights (3), not by the batch size (4)."
+            _("both give {want:.4f}: from_logits=True (the inputs are logits) and a reduction that "
+              "divides by the number of nonzero weights (3), not by the batch size (4).").format(want=want)
         )
     per_example = tf.nn.softmax_cross_entropy_with_logits(onehot, logits).numpy()
     batch_mean = float((per_example * b.weights).sum() / len(b.weights))
     if abs(got - batch_mean) <= _TOL:
         return hint(
-            f"you get {got:.4f}, TF1 gives {want:.4f}: your loss divides the weighted sum by the "
-            f"batch size ({len(b.weights)}), TF1's default SUM_BY_NONZERO_WEIGHTS divides by the "
-            f"number of nonzero weights ({int(np.count_nonzero(b.weights))}). Look at `reduction=`."
+            _("you get {got:.4f}, TF1 gives {want:.4f}: your loss divides the weighted sum by the "
+              "batch size ({len}), TF1's default SUM_BY_NONZERO_WEIGHTS divides by the number of "
+              "nonzero weights ({weights}). Look at `reduction=`.").format(got=got, want=want, len=len(b.weights), weights=int(np.count_nonzero(b.weights)))
         )
     as_probs = tf.keras.losses.CategoricalCrossentropy(from_logits=False, reduction="none")(
         onehot, logits
@@ -101,15 +102,16 @@ def check_losses_agree(keras_loss) -> Feedback:
         )
     ):
         return hint(
-            f"you get {got:.4f}, TF1 gives {want:.4f}: your loss treats the logits as probabilities. "
-            "tf.compat.v1.losses.softmax_cross_entropy takes logits; tell Keras with from_logits=True."
+            _("you get {got:.4f}, TF1 gives {want:.4f}: your loss treats the logits as probabilities. "
+              "tf.compat.v1.losses.softmax_cross_entropy takes logits; tell Keras with "
+              "from_logits=True.").format(got=got, want=want)
         )
     if abs(got - float((per_example * b.weights).sum())) <= _TOL:
         return hint(
-            f"you get {got:.4f}, TF1 gives {want:.4f}: that is the weighted SUM; TF1 also divides "
-            "by the number of nonzero weights."
+            _("you get {got:.4f}, TF1 gives {want:.4f}: that is the weighted SUM; TF1 also divides by "
+              "the number of nonzero weights.").format(got=got, want=want)
         )
-    return hint(f"you get {got:.4f}, TF1 gives {want:.4f}. Check from_logits= and reduction=.")
+    return hint(_("you get {got:.4f}, TF1 gives {want:.4f}. Check from_logits= and reduction=.").format(got=got, want=want))
 
 
 def check_sparse_labels(labels) -> Feedback:
@@ -120,7 +122,7 @@ def check_sparse_labels(labels) -> Feedback:
     class index per example, shape ``(4,)``.
     """
     if labels is None:
-        return hint("replace None with integer labels computed from batch.onehot (think argmax).")
+        return hint(_("replace None with integer labels computed from batch.onehot (think argmax)."))
     try:
         arr = np.asarray(labels)
     except Exception as err:
@@ -130,19 +132,19 @@ def check_sparse_labels(labels) -> Feedback:
     b = exercise_batch()
     if arr.shape == b.onehot.shape:
         return hint(
-            f"your labels still have shape {arr.shape}, one row per example: that is one-hot. "
-            "Sparse labels are one class index per example, shape (4,)."
+            _("your labels still have shape {shape}, one row per example: that is one-hot. Sparse "
+              "labels are one class index per example, shape (4,).").format(shape=arr.shape)
         )
     if arr.shape != b.labels.shape:
-        return hint(f"expected shape {b.labels.shape} (one index per example), got shape {arr.shape}.")
+        return hint(_("expected shape {shape} (one index per example), got shape {shape2}.").format(shape=b.labels.shape, shape2=arr.shape))
     if not np.issubdtype(arr.dtype, np.integer):
         return hint(
-            f"your labels have dtype {arr.dtype}; sparse losses want integer class indices "
-            "(tf.argmax returns int64; cast with tf.cast(..., tf.int32) if you like)."
+            _("your labels have dtype {dtype}; sparse losses want integer class indices (tf.argmax "
+              "returns int64; cast with tf.cast(..., tf.int32) if you like).").format(dtype=arr.dtype)
         )
     if not np.array_equal(arr, b.labels):
-        return hint(f"expected {b.labels.tolist()}, got {arr.tolist()}: take the argmax along the last axis.")
-    return passed(f"{arr.tolist()} -- one integer per example, the position of the 1 in each one-hot row.")
+        return hint(_("expected {b}, got {arr}: take the argmax along the last axis.").format(b=b.labels.tolist(), arr=arr.tolist()))
+    return passed(_("{arr} -- one integer per example, the position of the 1 in each one-hot row.").format(arr=arr.tolist()))
 
 
 def check_smoothed_targets(targets, label_smoothing: float = 0.2) -> Feedback:
@@ -154,7 +156,7 @@ def check_smoothed_targets(targets, label_smoothing: float = 0.2) -> Feedback:
     of the one-hot labels. The check also confirms the formula on the live Keras loss.
     """
     if targets is None:
-        return hint("replace None with the smoothed targets, an array of shape (4, 3).")
+        return hint(_("replace None with the smoothed targets, an array of shape (4, 3)."))
     if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) or not (
         0.0 <= label_smoothing <= 1.0
     ):
@@ -172,7 +174,7 @@ def check_smoothed_targets(targets, label_smoothing: float = 0.2) -> Feedback:
     s = float(label_smoothing)
     want = b.onehot * (1.0 - s) + s / k
     if arr.shape != want.shape:
-        return hint(f"expected shape {want.shape}, got {arr.shape}.")
+        return hint(_("expected shape {shape}, got {shape2}.").format(shape=want.shape, shape2=arr.shape))
     # The formula is Keras' own: a loss on `want` without smoothing equals one with smoothing.
     logits = tf.constant(b.logits)
     smoothed = tf.keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=s)
@@ -182,17 +184,17 @@ def check_smoothed_targets(targets, label_smoothing: float = 0.2) -> Feedback:
     ) <= _TOL
     if np.allclose(arr, want, atol=1e-6):
         return passed(
-            f"(1 - {s}) * onehot + {s} / {k}: the true class gets {1 - s + s / k:.4f}, the others "
-            f"{s / k:.4f}. Keras' loss with label_smoothing={s} equals its plain loss on your "
-            f"targets: {keras_agrees}."
+            _("(1 - {s}) * onehot + {s} / {k}: the true class gets {value:.4f}, the others "
+              "{value2:.4f}. Keras' loss with label_smoothing={s} equals its plain loss on your "
+              "targets: {keras_agrees}.").format(s=s, k=k, value=1 - s + s / k, value2=s / k, keras_agrees=keras_agrees)
         )
     if np.allclose(arr, b.onehot * (1.0 - s) + s / (k - 1), atol=1e-6):
-        return hint(f"you spread {s} over the K-1 = {k - 1} wrong classes; TF spreads it over all K = {k}.")
+        return hint(_("you spread {s} over the K-1 = {value} wrong classes; TF spreads it over all K = {k}.").format(s=s, value=k - 1, k=k))
     if np.allclose(arr, b.onehot * (1.0 - s), atol=1e-6):
-        return hint(f"rows must still sum to 1: add {s} / K to every entry after scaling by (1 - {s}).")
+        return hint(_("rows must still sum to 1: add {s} / K to every entry after scaling by (1 - {s}).").format(s=s))
     if not np.allclose(arr.sum(axis=1), 1.0, atol=1e-6):
-        return hint(f"each row must sum to 1; yours sum to {[round(float(v), 4) for v in arr.sum(axis=1)]}.")
-    return hint(f"expected the true class to get {1 - s + s / k:.4f} and the others {s / k:.4f}.")
+        return hint(_("each row must sum to 1; yours sum to {value}.").format(value=[round(float(v), 4) for v in arr.sum(axis=1)]))
+    return hint(_("expected the true class to get {value:.4f} and the others {value2:.4f}.").format(value=1 - s + s / k, value2=s / k))
 
 
 def check_probability_loss(keras_loss) -> Feedback:
@@ -203,7 +205,7 @@ def check_probability_loss(keras_loss) -> Feedback:
     and must equal the cross-entropy computed from the logits.
     """
     if keras_loss is None:
-        return hint("replace None with a tf.keras.losses object.")
+        return hint(_("replace None with a tf.keras.losses object."))
     if not callable(keras_loss):
         raise TypeError(
             f"`keras_loss` must be a Keras loss object (callable). Received: keras_loss={keras_loss!r}"
@@ -216,16 +218,16 @@ def check_probability_loss(keras_loss) -> Feedback:
     want = float(tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(onehot, logits)))
     got, error = _call_loss(keras_loss, onehot, probs)
     if error:
-        return hint(f"calling keras_loss(onehot, probs) failed: {error}")
+        return hint(_("calling keras_loss(onehot, probs) failed: {error}").format(error=error))
     if abs(got - want) <= _TOL:
-        return passed(f"{got:.4f}, the true cross-entropy: the inputs are probabilities, so from_logits=False.")
+        return passed(_("{got:.4f}, the true cross-entropy: the inputs are probabilities, so from_logits=False.").format(got=got))
     twice = float(tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(onehot, probs)))
     if abs(got - twice) <= _TOL:
         return hint(
-            f"you get {got:.4f}, the true cross-entropy is {want:.4f}: with from_logits=True Keras "
-            "applies softmax again to numbers that are already probabilities."
+            _("you get {got:.4f}, the true cross-entropy is {want:.4f}: with from_logits=True Keras "
+              "applies softmax again to numbers that are already probabilities.").format(got=got, want=want)
         )
-    return hint(f"you get {got:.4f}, the true cross-entropy is {want:.4f}.")
+    return hint(_("you get {got:.4f}, the true cross-entropy is {want:.4f}.").format(got=got, want=want))
 
 
 ONEHOT_CHOICES = ("encodes", "raises", "wrong number")
@@ -242,7 +244,7 @@ def check_onehot_prediction(prediction) -> Feedback:
     silently wrong loss). The truth is found by running it.
     """
     if prediction is None:
-        return hint(f"set `onehot_prediction` to one of {ONEHOT_CHOICES} before you check.")
+        return hint(_("set `onehot_prediction` to one of {ONEHOT_CHOICES} before you check.").format(ONEHOT_CHOICES=ONEHOT_CHOICES))
     if prediction not in ONEHOT_CHOICES:
         raise ValueError(f"`prediction` must be one of {ONEHOT_CHOICES}. Received: prediction={prediction!r}")
     import tensorflow as tf
@@ -251,18 +253,19 @@ def check_onehot_prediction(prediction) -> Feedback:
     logits = tf.constant([[2.0, 1.0, 0.1], [0.5, 0.2, 1.5], [1.0, 3.0, 0.2]])
     try:
         tf.compat.v1.losses.softmax_cross_entropy(labels, logits)
-        truth, detail = "wrong number", "it returned a number"
+        truth, detail = "wrong number", _("it returned a number")
     except ValueError as err:
         truth, detail = "raises", f"ValueError: {err}"
     if prediction == truth:
         return passed(
-            f"it raises ({detail}). softmax_cross_entropy wants `onehot_labels` of the logits' shape; "
-            "it does not encode anything. Encode with tf.one_hot, or use sparse_softmax_cross_entropy, "
-            "which takes the integers as they are.")
+            _("it raises ({detail}). softmax_cross_entropy wants `onehot_labels` of the logits' shape; "
+              "it does not encode anything. Encode with tf.one_hot, or use "
+              "sparse_softmax_cross_entropy, which takes the integers as they are.").format(detail=detail))
     if prediction == "encodes":
         return hint(
-            f"nothing is encoded: {detail}. The seed's wording suggests the losses do the one-hot "
-            "encoding; they only accept labels that are already one-hot (tf.one_hot does the encoding).")
+            _("nothing is encoded: {detail}. The seed's wording suggests the losses do the one-hot "
+              "encoding; they only accept labels that are already one-hot (tf.one_hot does the "
+              "encoding).").format(detail=detail))
     return hint(
-        f"it is not silent: {detail}. The shape check (labels must have the logits' shape) "
-        "catches integer labels before any loss is computed.")
+        _("it is not silent: {detail}. The shape check (labels must have the logits' shape) "
+          "catches integer labels before any loss is computed.").format(detail=detail))

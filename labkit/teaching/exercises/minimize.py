@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from labkit.i18n import _
 from labkit.teaching.exercises.feedback import Feedback, hint, passed
 
 __all__ = ["EXERCISE", "check_minimize_prediction", "minimize_answer"]
@@ -33,7 +34,7 @@ _TOL = 1e-3
 def _w_after(steps: int, factor: float) -> float:
     """w after ``steps`` SGD steps whose gradient is ``factor * w``."""
     w = EXERCISE["w0"]
-    for _ in range(steps):
+    for _i in range(steps):
         w = w - EXERCISE["learning_rate"] * factor * w
     return w
 
@@ -61,46 +62,41 @@ def check_minimize_prediction(prediction: Any) -> Feedback:
     a source of the tape, ``iterations`` counting something other than ``apply_gradients`` calls.
     """
     if prediction is None:
-        return hint("fill in your prediction first: prediction = {'w': ..., 'b': ..., 'iterations': ...}")
+        return hint(_("fill in your prediction first: prediction = {'w': ..., 'b': ..., 'iterations': ...}"))
     if not isinstance(prediction, dict):
-        return hint(f"the prediction must be a dict with keys 'w', 'b' and 'iterations'. "
-                    f"Received: {type(prediction).__name__}")
+        return hint(_("the prediction must be a dict with keys 'w', 'b' and 'iterations'. Received: "
+                      "{prediction_type}").format(prediction_type=type(prediction).__name__))
     missing = [k for k in _KEYS if prediction.get(k) is None]
     if missing:
-        return hint(f"fill in your prediction for {', '.join(repr(k) for k in missing)} "
-                    "(a number each, not None).")
+        return hint(_("fill in your prediction for {value} (a number each, not None).").format(value=', '.join(repr(k) for k in missing)))
     try:
         w, b, it = (float(prediction[k]) for k in _KEYS)
     except (TypeError, ValueError):
-        return hint("each value of the prediction must be a number. Received: "
-                    f"{ {k: prediction[k] for k in _KEYS} }")
+        return hint(_("each value of the prediction must be a number. Received: {value}").format(value={k: prediction[k] for k in _KEYS}))
     right = minimize_answer()
     problems = []
     if not _close(w, right["w"]):
         steps = EXERCISE["steps"]
         if _close(w, _w_after(steps, 2.0)):
-            problems.append(f"w = {w:g} is what you get without output_gradients: the backward pass "
-                            "starts from 0.5 instead of 1 (that is grad_loss), so each gradient is "
-                            "0.5 * 2w = w, not 2w.")
+            problems.append(_("w = {w:g} is what you get without output_gradients: the backward pass starts from 0.5 "
+                              "instead of 1 (that is grad_loss), so each gradient is 0.5 * 2w = w, not 2w.").format(w=w))
         elif _close(w, _w_after(steps, EXERCISE["output_gradient"])):
-            problems.append(f"w = {w:g}: you dropped the 2 of d(w*w)/dw = 2w; the gradient is "
-                            "0.5 * 2w = w.")
+            problems.append(_("w = {w:g}: you dropped the 2 of d(w*w)/dw = 2w; the gradient is 0.5 * 2w = w.").format(w=w))
         elif _close(w, _w_after(1, 1.0)) or _close(w, _w_after(1, 2.0)):
-            problems.append(f"w = {w:g} is one step; the loop runs twice, and the second gradient is "
-                            "taken at the new w.")
+            problems.append(_("w = {w:g} is one step; the loop runs twice, and the second gradient is taken at the new "
+                              "w.").format(w=w))
         elif _close(w, EXERCISE["w0"]):
-            problems.append("w does move: it is a source of tape.gradient and apply_gradients "
-                            "updates it (w - 0.1 * g).")
+            problems.append(_("w does move: it is a source of tape.gradient and apply_gradients updates it (w - 0.1 * "
+                              "g)."))
         else:
-            problems.append(f"w = {w:g} is not right: each step g = 0.5 * 2w = w, so w becomes 0.9 w.")
+            problems.append(_("w = {w:g} is not right: each step g = 0.5 * 2w = w, so w becomes 0.9 w.").format(w=w))
     if not _close(b, right["b"]):
-        problems.append(f"b = {b:g}, but b is not in the list given to tape.gradient (that list is "
-                        "minimize's var_list): it gets no gradient and stays at 1.0.")
+        problems.append(_("b = {b:g}, but b is not in the list given to tape.gradient (that list is minimize's "
+                          "var_list): it gets no gradient and stays at 1.0.").format(b=b))
     if it != right["iterations"]:
-        problems.append(f"iterations = {it:g}: optimizer.iterations (TF1's global_step) counts "
-                        "apply_gradients calls, one per pass of the loop, whatever the number of "
-                        "variables.")
+        problems.append(_("iterations = {it:g}: optimizer.iterations (TF1's global_step) counts apply_gradients "
+                          "calls, one per pass of the loop, whatever the number of variables.").format(it=it))
     if problems:
         return hint(" ".join(problems))
-    return passed(f"w = {right['w']:g} (each step multiplies w by 0.9), b stays 1.0 (not in var_list), "
-                  f"iterations = {right['iterations']} (one per apply_gradients call).")
+    return passed(_("w = {w:g} (each step multiplies w by 0.9), b stays 1.0 (not in var_list), iterations = "
+                    "{iterations} (one per apply_gradients call).").format(w=right['w'], iterations=right['iterations']))

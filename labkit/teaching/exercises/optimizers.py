@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from labkit.i18n import N_, _
 from labkit.teaching.exercises.feedback import Feedback, hint, passed
 
 __all__ = ["ADAGRAD_EXERCISE", "adagrad_reference", "check_adagrad_step",
@@ -65,34 +66,32 @@ def check_adagrad_step(answer: Any) -> Feedback:
     Introduced in notebooks/03a_optimizers.ipynb.
     """
     if answer is None:
-        return hint("Compute new_w from w, g, learning_rate and initial_accumulator_value in "
-                    "ADAGRAD_EXERCISE: first the new accumulator, then the step.")
+        return hint(_("Compute new_w from w, g, learning_rate and initial_accumulator_value in "
+                      "ADAGRAD_EXERCISE: first the new accumulator, then the step."))
     got = _as_vector("answer", answer, 2)
     ex = ADAGRAD_EXERCISE
     w, g = ex["w"].astype(np.float64), ex["g"].astype(np.float64)
     lr, n0 = ex["learning_rate"], ex["initial_accumulator_value"]
     expected = adagrad_reference()
     if np.allclose(got, expected, rtol=1e-4, atol=1e-5):
-        return passed(f"new_w = {np.round(expected, 4).tolist()}: accumulator n = 0.1 + g² and "
-                      "step = lr * g / sqrt(n).")
+        return passed(_("new_w = {expected}: accumulator n = 0.1 + g² and step = lr * g / sqrt(n).").format(expected=np.round(expected, 4).tolist()))
     mistakes = [
-        (w - lr * g / np.sqrt(g * g), "you forgot the initial accumulator 0.1: n starts at "
-         "initial_accumulator_value, so n = 0.1 + g², not g²."),
-        (w - lr * g / np.sqrt(n0), "you used the old accumulator (0.1): Adagrad adds g² to the "
-         "accumulator FIRST and divides by the square root of the NEW value."),
-        (w - lr * g / (n0 + g * g), "you forgot the square root: the step is lr * g / sqrt(n)."),
-        (w + lr * g / np.sqrt(n0 + g * g), "your step goes uphill: subtract lr * g / sqrt(n)."),
-        (w - lr * g, "that is a plain gradient-descent step: divide by sqrt(n) with "
-         "n = 0.1 + g²."),
-        (w - lr * g * np.sqrt(n0 + g * g), "you multiplied by sqrt(n); Adagrad divides by it."),
+        (w - lr * g / np.sqrt(g * g), _("you forgot the initial accumulator 0.1: n starts at initial_accumulator_value, so n = "
+                                        "0.1 + g², not g².")),
+        (w - lr * g / np.sqrt(n0), _("you used the old accumulator (0.1): Adagrad adds g² to the accumulator FIRST and "
+                                     "divides by the square root of the NEW value.")),
+        (w - lr * g / (n0 + g * g), _("you forgot the square root: the step is lr * g / sqrt(n).")),
+        (w + lr * g / np.sqrt(n0 + g * g), _("your step goes uphill: subtract lr * g / sqrt(n).")),
+        (w - lr * g, _("that is a plain gradient-descent step: divide by sqrt(n) with n = 0.1 + g².")),
+        (w - lr * g * np.sqrt(n0 + g * g), _("you multiplied by sqrt(n); Adagrad divides by it.")),
     ]
     for candidate, message in mistakes:
         if np.allclose(got, candidate, rtol=1e-4, atol=1e-5):
             return hint(message)
     diff = np.abs(got - expected)
     worst = int(np.argmax(diff))
-    return hint(f"element {worst} is off by {diff[worst]:.3g}. Per element: n = 0.1 + g², "
-                "new_w = w - lr * g / sqrt(n). Check which of w, g you used for that element.")
+    return hint(_("element {worst} is off by {diff:.3g}. Per element: n = 0.1 + g², new_w = w - lr * g / "
+                  "sqrt(n). Check which of w, g you used for that element.").format(worst=worst, diff=diff[worst]))
 
 
 def _check_range(name: str, value: Any, low: float, high: float | None, *, low_open: bool,
@@ -122,7 +121,7 @@ def momentum_path(learning_rate: float, momentum: float, steps: int = 40) -> np.
     w = tf.Variable(1.0)
     opt = MomentumOptimizer(float(learning_rate), float(momentum))
     out = [1.0]
-    for _ in range(int(steps)):
+    for _i in range(int(steps)):
         opt.minimize(lambda: 0.5 * w * w)
         out.append(float(w.numpy()))
     return np.asarray(out)
@@ -135,26 +134,25 @@ def check_momentum_overshoot(learning_rate: Any, momentum: Any) -> Feedback:
     minimum at 0 by more than 10% of the start) and the run does not diverge (final ``|w|`` < 1).
     """
     if learning_rate is None or momentum is None:
-        return hint("Set both learning_rate and momentum, e.g. learning_rate=0.1, momentum=0.5, "
-                    "then look at the path.")
+        return hint(_("Set both learning_rate and momentum, e.g. learning_rate=0.1, momentum=0.5, then look at "
+                      "the path."))
     _check_range("learning_rate", learning_rate, 0.0, None, low_open=True, text="> 0")
     _check_range("momentum", momentum, 0.0, 1.0, low_open=False, text="in [0, 1)")
     path = momentum_path(learning_rate, momentum)
     lowest = float(np.nanmin(path)) if np.isfinite(path).any() else float("nan")
     final = abs(path[-1])
     if not np.isfinite(path).all() or final >= 1.0:
-        return hint(f"with learning_rate={learning_rate} the run blows up (|w| = {final:.3g} "
-                    "after 40 steps) -- that is divergence, not overshoot. Use a smaller "
-                    "learning rate (below 1) and let the momentum carry w past 0.")
+        return hint(_("with learning_rate={learning_rate} the run blows up (|w| = {final:.3g} after 40 steps) "
+                      "-- that is divergence, not overshoot. Use a smaller learning rate (below 1) and let the "
+                      "momentum carry w past 0.").format(learning_rate=learning_rate, final=final))
     if lowest < -0.1:
-        return passed(f"w dips to {lowest:.3f} before settling: the velocity accumulated on the "
-                      f"way down carries it past the minimum (momentum={momentum}).")
+        return passed(_("w dips to {lowest:.3f} before settling: the velocity accumulated on the way down "
+                        "carries it past the minimum (momentum={momentum}).").format(lowest=lowest, momentum=momentum))
     if momentum < 0.5:
-        return hint(f"w never goes below {lowest:.3f}. With momentum={momentum} the velocity "
-                    "dies out fast; raise momentum (try 0.9) so it keeps moving after the "
-                    "gradient changes sign.")
-    return hint(f"w never goes below {lowest:.3f}: with learning_rate={learning_rate} it creeps "
-                "too slowly to build up speed. Raise the learning rate (try 0.1 or 0.3).")
+        return hint(_("w never goes below {lowest:.3f}. With momentum={momentum} the velocity dies out fast; "
+                      "raise momentum (try 0.9) so it keeps moving after the gradient changes sign.").format(lowest=lowest, momentum=momentum))
+    return hint(_("w never goes below {lowest:.3f}: with learning_rate={learning_rate} it creeps too "
+                  "slowly to build up speed. Raise the learning rate (try 0.1 or 0.3).").format(lowest=lowest, learning_rate=learning_rate))
 
 
 def check_slot_names(answer: Any) -> Feedback:
@@ -164,12 +162,12 @@ def check_slot_names(answer: Any) -> Feedback:
     ten optimizers (at least three).
     """
     if answer is None:
-        return hint("Fill a dict like {'AdamOptimizer': ['m', 'v'], ...} for at least three "
-                    "optimizers, from the slot table printed above or from the update rules.")
+        return hint(_("Fill a dict like {'AdamOptimizer': ['m', 'v'], ...} for at least three optimizers, from "
+                      "the slot table printed above or from the update rules."))
     if not isinstance(answer, Mapping):
         raise TypeError(f"`answer` must be a dict name -> list of slot names. Received: {answer!r}")
     if len(answer) < 3:
-        return hint(f"answer at least three optimizers; you gave {len(answer)}.")
+        return hint(_("answer at least three optimizers; you gave {n_answer}.").format(n_answer=len(answer)))
     import tensorflow as tf
 
     import labkit.train as train
@@ -178,7 +176,7 @@ def check_slot_names(answer: Any) -> Feedback:
     for name, slots in answer.items():
         full = name if str(name).endswith("Optimizer") else f"{name}Optimizer"
         if full not in train.__all__ or full == "Optimizer":
-            return hint(f"{name!r} is not one of the ten optimizers.")
+            return hint(_("{name!r} is not one of the ten optimizers.").format(name=name))
         if isinstance(slots, str) or not isinstance(slots, Iterable):
             raise TypeError(f"slots for {name!r} must be a list of names. Received: {slots!r}")
         opt = make_optimizer(getattr(train, full))
@@ -191,12 +189,12 @@ def check_slot_names(answer: Any) -> Feedback:
             extra = sorted(set(slots) - set(real))
             parts = []
             if missing:
-                parts.append(f"it also keeps {missing}")
+                parts.append(_("it also keeps {missing}").format(missing=missing))
             if extra:
-                parts.append(f"it has no slot {extra}")
-            return hint(f"{full}: " + "; ".join(parts) + ". Slots are per-variable state, one "
-                        "tensor of the variable's shape per name.")
-    return passed(f"all {len(answer)} match get_slot_names().")
+                parts.append(_("it has no slot {extra}").format(extra=extra))
+            return hint(_("{optimizer}: {differences}. Slots are per-variable state, one tensor of the "
+                          "variable's shape per name.").format(optimizer=full, differences="; ".join(parts)))
+    return passed(_("all {n_answer} match get_slot_names().").format(n_answer=len(answer)))
 
 
 # "Predict Keras Adam's first step" (notebooks/03b_optimizers.ipynb). Keras's defaults for
@@ -232,9 +230,9 @@ def check_adam_first_step(answer: Any) -> Feedback:
     the wrong sign, the new weights instead of the change) gets its own hint.
     """
     if answer is None:
-        return hint("Fill in predicted_change: three numbers, w_after - w_before, for one Keras "
-                    "Adam step with the w, g and learning_rate of ADAM_EXERCISE (Keras's default "
-                    "beta_1=0.9, beta_2=0.999, epsilon=1e-7). Mind the third, tiny gradient.")
+        return hint(_("Fill in predicted_change: three numbers, w_after - w_before, for one Keras Adam step "
+                      "with the w, g and learning_rate of ADAM_EXERCISE (Keras's default beta_1=0.9, "
+                      "beta_2=0.999, epsilon=1e-7). Mind the third, tiny gradient."))
     got = _as_vector("answer", answer, 3)
     ex = ADAM_EXERCISE
     w, g, lr = ex["w"].astype(np.float64), ex["g"].astype(np.float64), ex["learning_rate"]
@@ -245,42 +243,38 @@ def check_adam_first_step(answer: Any) -> Feedback:
         return bool(np.allclose(a, b, rtol=0.02, atol=1e-6))
 
     if close(got, expected):
-        return passed(f"the change is {np.round(expected, 5).tolist()}. The two large gradients "
-                      "move by the learning rate (m/sqrt(v) is ±1 after bias correction), but for "
-                      "g=1e-7, sqrt(v) is only about 3e-9 and epsilon=1e-7 dominates: epsilon is "
-                      "added to the UNcorrected sqrt(v) ('epsilon hat'), so early on it weighs "
-                      "1/sqrt(1-beta_2) ≈ 31.6 times more than the same number in Algorithm 1.")
+        return passed(_("the change is {expected}. The two large gradients move by the learning rate (m/sqrt(v) "
+                        "is ±1 after bias correction), but for g=1e-7, sqrt(v) is only about 3e-9 and "
+                        "epsilon=1e-7 dominates: epsilon is added to the UNcorrected sqrt(v) ('epsilon hat'), so "
+                        "early on it weighs 1/sqrt(1-beta_2) ≈ 31.6 times more than the same number in Algorithm "
+                        "1.").format(expected=np.round(expected, 5).tolist()))
     m, v = (1 - b1) * g, (1 - b2) * g * g
     m_hat, v_hat = m / (1 - b1), v / (1 - b2)
     alpha = lr * np.sqrt(1 - b2) / (1 - b1)
     mistakes = [
-        (w + expected, "those are the new weights; the question asks for the change "
-         "w_after - w_before (about -0.1 means 'moved down by 0.1')."),
-        (-lr * np.sign(g), "you left epsilon out. That is right for the two large gradients, but "
-         "for g=1e-7, sqrt(v) = sqrt(0.001)*1e-7 ≈ 3.2e-9 is much smaller than epsilon=1e-7, so "
-         "the third step is only a few percent of the learning rate."),
-        (-lr * m_hat / (np.sqrt(v_hat) + eps), "you used the paper's Algorithm 1, epsilon added "
-         "to sqrt(v_hat) (the bias-corrected v). Keras, like TF1, adds epsilon to the UNcorrected "
-         "sqrt(v) and folds the correction into the step size: alpha = "
-         "lr*sqrt(1-beta_2^t)/(1-beta_1^t), step = alpha*m/(sqrt(v)+epsilon)."),
-        (-alpha * m / np.sqrt(v + eps), "you put epsilon inside the square root; Adam adds it "
-         "after: alpha*m/(sqrt(v) + epsilon)."),
-        (-lr * m / (np.sqrt(v) + eps), "you left out the bias correction: on step 1, m and v are "
-         "(1-beta_1)*g and (1-beta_2)*g², so the step size is "
-         "alpha = lr*sqrt(1-beta_2)/(1-beta_1), not lr."),
-        (-lr * g, "that is gradient descent's step, -lr*g. Adam divides m by sqrt(v)+epsilon, "
-         "so the size of g mostly cancels."),
-        (-expected, "right sizes, wrong sign: Adam steps against the gradient (w goes down "
-         "where g > 0)."),
+        (w + expected, _("those are the new weights; the question asks for the change w_after - w_before (about "
+                         "-0.1 means 'moved down by 0.1').")),
+        (-lr * np.sign(g), _("you left epsilon out. That is right for the two large gradients, but for g=1e-7, "
+                             "sqrt(v) = sqrt(0.001)*1e-7 ≈ 3.2e-9 is much smaller than epsilon=1e-7, so the third "
+                             "step is only a few percent of the learning rate.")),
+        (-lr * m_hat / (np.sqrt(v_hat) + eps), _("you used the paper's Algorithm 1, epsilon added to sqrt(v_hat) (the bias-corrected v). "
+                                                 "Keras, like TF1, adds epsilon to the UNcorrected sqrt(v) and folds the correction into "
+                                                 "the step size: alpha = lr*sqrt(1-beta_2^t)/(1-beta_1^t), step = "
+                                                 "alpha*m/(sqrt(v)+epsilon).")),
+        (-alpha * m / np.sqrt(v + eps), _("you put epsilon inside the square root; Adam adds it after: alpha*m/(sqrt(v) + epsilon).")),
+        (-lr * m / (np.sqrt(v) + eps), _("you left out the bias correction: on step 1, m and v are (1-beta_1)*g and "
+                                         "(1-beta_2)*g², so the step size is alpha = lr*sqrt(1-beta_2)/(1-beta_1), not lr.")),
+        (-lr * g, _("that is gradient descent's step, -lr*g. Adam divides m by sqrt(v)+epsilon, so the size "
+                    "of g mostly cancels.")),
+        (-expected, _("right sizes, wrong sign: Adam steps against the gradient (w goes down where g > 0).")),
     ]
     for candidate, message in mistakes:
         if close(got, candidate):
             return hint(message)
     diff = np.abs(got - expected)
     worst = int(np.argmax(diff))
-    return hint(f"element {worst} (g={g[worst]:g}) is off by {diff[worst]:.3g}. On step 1: "
-                "m = 0.1*g, v = 0.001*g², alpha = lr*sqrt(1-0.999)/(1-0.9), "
-                "change = -alpha*m/(sqrt(v) + 1e-7).")
+    return hint(_("element {worst} (g={g:g}) is off by {diff:.3g}. On step 1: m = 0.1*g, v = 0.001*g², "
+                  "alpha = lr*sqrt(1-0.999)/(1-0.9), change = -alpha*m/(sqrt(v) + 1e-7).").format(worst=worst, g=g[worst], diff=diff[worst]))
 
 
 # "Where does each library put epsilon?" (notebooks/03b_optimizers.ipynb).
@@ -347,25 +341,23 @@ def epsilon_placement() -> dict[str, str]:
 
 
 _WHY = {
-    "TF1 Adagrad": "tf.compat.v1.train.AdagradOptimizer has no epsilon argument at all "
-                   "(inspect.signature shows none): its starting accumulator "
-                   "(initial_accumulator_value=0.1) keeps sqrt(n) away from 0.",
-    "Keras Adagrad": "Keras Adagrad divides by sqrt(accumulator + epsilon) "
-                     "(keras/src/optimizers/adagrad.py, the ops.sqrt(ops.add(accumulator, "
-                     "self.epsilon)) line).",
-    "TF1 RMSProp": "TF1's RMSProp divides by sqrt(mean_square + epsilon) "
-                   "(the formula in tensorflow/python/training/rmsprop.py's module docstring).",
-    "Keras RMSprop": "Keras RMSprop divides by sqrt(velocity + epsilon) too "
-                     "(keras/src/optimizers/rmsprop.py, denominator = velocity + epsilon); what "
-                     "differs from TF1 is the starting average: 1.0 in TF1, 0 in Keras.",
-    "TF1 Adam": "TF1's Adam adds epsilon after the square root, to the uncorrected sqrt(v): "
-                "'epsilon hat' (tensorflow/python/training/adam.py, the update rule in "
-                "__init__'s docstring).",
-    "Keras Adam": "Keras Adam adds epsilon after the square root too, to the uncorrected "
-                  "sqrt(v) (keras/src/optimizers/adam.py, ops.add(ops.sqrt(v), self.epsilon)).",
+    "TF1 Adagrad": N_("tf.compat.v1.train.AdagradOptimizer has no epsilon argument at all (inspect.signature "
+                      "shows none): its starting accumulator (initial_accumulator_value=0.1) keeps sqrt(n) "
+                      "away from 0."),
+    "Keras Adagrad": N_("Keras Adagrad divides by sqrt(accumulator + epsilon) (keras/src/optimizers/adagrad.py, "
+                        "the ops.sqrt(ops.add(accumulator, self.epsilon)) line)."),
+    "TF1 RMSProp": N_("TF1's RMSProp divides by sqrt(mean_square + epsilon) (the formula in "
+                      "tensorflow/python/training/rmsprop.py's module docstring)."),
+    "Keras RMSprop": N_("Keras RMSprop divides by sqrt(velocity + epsilon) too (keras/src/optimizers/rmsprop.py, "
+                        "denominator = velocity + epsilon); what differs from TF1 is the starting average: 1.0 "
+                        "in TF1, 0 in Keras."),
+    "TF1 Adam": N_("TF1's Adam adds epsilon after the square root, to the uncorrected sqrt(v): 'epsilon "
+                   "hat' (tensorflow/python/training/adam.py, the update rule in __init__'s docstring)."),
+    "Keras Adam": N_("Keras Adam adds epsilon after the square root too, to the uncorrected sqrt(v) "
+                     "(keras/src/optimizers/adam.py, ops.add(ops.sqrt(v), self.epsilon))."),
 }
-_SAID = {"inside": "inside the square root", "outside": "after the square root",
-         "none": "no epsilon"}
+_SAID = {"inside": N_("inside the square root"), "outside": N_("after the square root"),
+         "none": N_("no epsilon")}
 
 
 def check_epsilon_placement(answer: Any) -> Feedback:
@@ -376,26 +368,25 @@ def check_epsilon_placement(answer: Any) -> Feedback:
     naming that class, what was predicted and where the class really puts epsilon.
     """
     if answer is None:
-        return hint("Fill a dict with the six keys " + ", ".join(repr(k) for k in EPSILON_KEYS)
-                    + ", each 'inside' (sqrt(acc + eps)), 'outside' (sqrt(acc) + eps) or "
-                    "'none' (the class has no epsilon).")
+        return hint(_("Fill a dict with the six keys {keys}, each 'inside' (sqrt(acc + eps)), 'outside' "
+                      "(sqrt(acc) + eps) or 'none' (the class has no epsilon).").format(
+                          keys=", ".join(repr(k) for k in EPSILON_KEYS)))
     if not isinstance(answer, Mapping):
         raise TypeError(f"`answer` must be a dict key -> placement. Received: {answer!r}")
     missing = [k for k in EPSILON_KEYS if k not in answer]
     if missing:
-        return hint(f"your dict has no entry for {missing}; the keys are {list(EPSILON_KEYS)}.")
+        return hint(_("your dict has no entry for {missing}; the keys are {value}.").format(missing=missing, value=list(EPSILON_KEYS)))
     bad = {k: answer[k] for k in EPSILON_KEYS if answer[k] not in PLACEMENTS}
     if bad:
-        return hint(f"use 'inside', 'outside' or 'none'; got {bad}.")
+        return hint(_("use 'inside', 'outside' or 'none'; got {bad}.").format(bad=bad))
     truth = epsilon_placement()
     wrong = [k for k in EPSILON_KEYS if answer[k] != truth[k]]
     if not wrong:
-        return passed("all six match the run: " + "; ".join(f"{k}: {_SAID[truth[k]]}"
-                                                             for k in EPSILON_KEYS) + ".")
+        return passed(_("all six match the run: {placements}.").format(
+            placements="; ".join(f"{k}: {_(_SAID[truth[k]])}" for k in EPSILON_KEYS)))
     first = wrong[0]
-    more = f" ({len(wrong)} of 6 are off; this is the first.)" if len(wrong) > 1 else ""
-    return hint(f"{first}: you said {_SAID[answer[first]]}, the run shows "
-                f"{_SAID[truth[first]]}. {_WHY[first]}{more}")
+    more = _(" ({n_wrong} of 6 are off; this is the first.)").format(n_wrong=len(wrong)) if len(wrong) > 1 else ""
+    return hint(_("{first}: you said {said}, the run shows {truth}. {why}{more}").format(first=first, said=_(_SAID[answer[first]]), truth=_(_SAID[truth[first]]), why=_(_WHY[first]), more=more))
 
 
 def check_exact_zeros(answer: Any, trajectories: Mapping[str, Any]) -> Feedback:
@@ -406,24 +397,24 @@ def check_exact_zeros(answer: Any, trajectories: Mapping[str, Any]) -> Feedback:
     a collection of optimizer names ("Ftrl" or "FtrlOptimizer").
     """
     if answer is None:
-        return hint("List the optimizers whose final y is exactly 0.0 (use == 0.0, not a "
-                    "tolerance), e.g. {'ProximalAdagrad', ...}.")
+        return hint(_("List the optimizers whose final y is exactly 0.0 (use == 0.0, not a tolerance), e.g. "
+                      "{'ProximalAdagrad', ...}."))
     if isinstance(answer, str) or not isinstance(answer, Iterable):
         raise TypeError(f"`answer` must be a collection of optimizer names. Received: {answer!r}")
     got = {a if a.endswith("Optimizer") else f"{a}Optimizer" for a in answer}
     real = {n for n, tr in trajectories.items() if any(tr.exact_zeros)}
     if got == real:
-        return passed("exactly those: they apply L1 with a proximal (soft-threshold) step, "
-                      "which returns 0.0 itself whenever the pull of the loss is weaker than l1.")
+        return passed(_("exactly those: they apply L1 with a proximal (soft-threshold) step, which returns 0.0 "
+                        "itself whenever the pull of the loss is weaker than l1."))
     missing, extra = sorted(real - got), sorted(got - real)
     if extra:
         n = extra[0]
         tr = trajectories.get(n)
-        where = "" if tr is None else f" (its final point is {np.round(tr.final, 6).tolist()})"
-        return hint(f"{n} gets close to 0 but not exactly{where}: a subgradient step "
-                    "-l1*sign(y) jumps over 0 instead of stopping on it.")
-    return hint(f"you missed {missing}: look for the optimizers with an "
-                "l1_regularization_strength argument and compare their final y with 0.0.")
+        where = "" if tr is None else _(" (its final point is {final})").format(final=np.round(tr.final, 6).tolist())
+        return hint(_("{n} gets close to 0 but not exactly{where}: a subgradient step -l1*sign(y) jumps over 0 "
+                      "instead of stopping on it.").format(n=n, where=where))
+    return hint(_("you missed {missing}: look for the optimizers with an l1_regularization_strength "
+                  "argument and compare their final y with 0.0.").format(missing=missing))
 
 
 def check_best_optimizer(answer: Any, results: Mapping[str, Mapping[str, float]]) -> Feedback:
@@ -433,8 +424,8 @@ def check_best_optimizer(answer: Any, results: Mapping[str, Mapping[str, float]]
     ``{"accuracy": ..., "loss": ...}`` as computed by the notebook.
     """
     if answer is None:
-        return hint("Read the accuracy column of the results table and give the name of the "
-                    "best optimizer, e.g. 'AdamOptimizer'.")
+        return hint(_("Read the accuracy column of the results table and give the name of the best optimizer, "
+                      "e.g. 'AdamOptimizer'."))
     if not isinstance(answer, str):
         raise TypeError(f"`answer` must be an optimizer name. Received: {answer!r}")
     if not results:
@@ -443,12 +434,11 @@ def check_best_optimizer(answer: Any, results: Mapping[str, Mapping[str, float]]
     best = max(results, key=lambda n: results[n]["accuracy"])
     top = results[best]["accuracy"]
     if full not in results:
-        return hint(f"{answer!r} was not in this comparison; choose from {sorted(results)}.")
+        return hint(_("{answer!r} was not in this comparison; choose from {value}.").format(answer=answer, value=sorted(results)))
     if results[full]["accuracy"] >= top - 1e-9:
-        return passed(f"{full} has the highest test accuracy ({top:.3f}).")
+        return passed(_("{full} has the highest test accuracy ({top:.3f}).").format(full=full, top=top))
     lowest_loss = min(results, key=lambda n: results[n]["loss"])
     if full == lowest_loss:
-        return hint(f"{full} has the lowest test LOSS, but the question asks for accuracy; "
-                    "the two rankings can differ.")
-    return hint(f"{full} reached {results[full]['accuracy']:.3f}; one optimizer did better. "
-                "Sort the table by accuracy.")
+        return hint(_("{full} has the lowest test LOSS, but the question asks for accuracy; the two rankings "
+                      "can differ.").format(full=full))
+    return hint(_("{full} reached {accuracy:.3f}; one optimizer did better. Sort the table by accuracy.").format(full=full, accuracy=results[full]['accuracy']))

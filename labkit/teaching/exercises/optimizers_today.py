@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from labkit.i18n import _
 from labkit.teaching.exercises.feedback import Feedback, hint, passed
 
 __all__ = ["SCHEDULE_EXERCISE", "schedule_reference", "schedule_mistakes",
@@ -62,37 +63,36 @@ def schedule_mistakes(step: int) -> list[tuple[float, str]]:
     if step < warm:
         return [
             (peak * step / warm,
-             f"at step {step} you warmed up from 0: the warmup starts at initial_learning_rate "
-             f"({lr0}), lr = initial + (warmup_target - initial) * step / warmup_steps."),
+             _("at step {step} you warmed up from 0: the warmup starts at initial_learning_rate "
+               "({lr0}), lr = initial + (warmup_target - initial) * step / warmup_steps.").format(step=step, lr0=lr0)),
             (peak * _cosine(step / decay, alpha),
-             f"at step {step} you skipped the warmup: before warmup_steps ({warm}) the rate "
-             "climbs in a straight line; the cosine only starts after it."),
+             _("at step {step} you skipped the warmup: before warmup_steps ({warm}) the rate climbs in "
+               "a straight line; the cosine only starts after it.").format(step=step, warm=warm)),
             (peak,
-             f"at step {step} you used warmup_target ({peak}): that is where the warmup ends "
-             f"(step {warm}), not where it starts."),
+             _("at step {step} you used warmup_target ({peak}): that is where the warmup ends (step "
+               "{warm}), not where it starts.").format(step=step, peak=peak, warm=warm)),
         ]
     done = min(step - warm, decay)
     return [
         (peak * _cosine(min(step, decay) / decay, alpha),
-         f"at step {step} you started the cosine's clock at 0, not at the end of the warmup: "
-         f"the decay fraction is (step - warmup_steps) / decay_steps = {done}/{decay}."),
+         _("at step {step} you started the cosine's clock at 0, not at the end of the warmup: the "
+           "decay fraction is (step - warmup_steps) / decay_steps = {done}/{decay}.").format(step=step, done=done, decay=decay)),
         (peak * _cosine((step - warm) / (decay - warm), alpha) if step - warm <= decay - warm
          else peak * alpha,
-         f"at step {step} you counted the warmup inside decay_steps: in Keras the decay lasts "
-         f"decay_steps ({decay}) steps AFTER the warmup, so it ends at step {warm + decay}."),
+         _("at step {step} you counted the warmup inside decay_steps: in Keras the decay lasts "
+           "decay_steps ({decay}) steps AFTER the warmup, so it ends at step {value}.").format(step=step, decay=decay, value=warm + decay)),
         (peak * _cosine(done / decay, 0.0),
-         f"at step {step} you forgot alpha: the cosine falls to alpha * warmup_target "
-         f"({alpha} * {peak}), not to 0. decayed = (1 - alpha) * cosine + alpha."),
+         _("at step {step} you forgot alpha: the cosine falls to alpha * warmup_target ({alpha} * "
+           "{peak}), not to 0. decayed = (1 - alpha) * cosine + alpha.").format(step=step, alpha=alpha, peak=peak)),
         (lr0 * _cosine(done / decay, alpha),
-         f"at step {step} you decayed from initial_learning_rate ({lr0}): with a warmup, the "
-         f"cosine starts from warmup_target ({peak})."),
+         _("at step {step} you decayed from initial_learning_rate ({lr0}): with a warmup, the "
+           "cosine starts from warmup_target ({peak}).").format(step=step, lr0=lr0, peak=peak)),
         (peak * _cosine((step - warm) / decay, alpha),
-         f"at step {step} you let the cosine go on (it rises again after its end): Keras clamps "
-         f"the step at warmup_steps + decay_steps = {warm + decay}, so the rate stays at its "
-         "floor."),
+         _("at step {step} you let the cosine go on (it rises again after its end): Keras clamps "
+           "the step at warmup_steps + decay_steps = {value}, so the rate stays at its floor.").format(step=step, value=warm + decay)),
         (alpha,
-         f"at step {step} you used alpha ({alpha}) as a learning rate: alpha is a FRACTION of "
-         f"warmup_target; the floor is alpha * warmup_target."),
+         _("at step {step} you used alpha ({alpha}) as a learning rate: alpha is a FRACTION of "
+           "warmup_target; the floor is alpha * warmup_target.").format(step=step, alpha=alpha)),
     ]
 
 
@@ -131,14 +131,14 @@ def check_schedule_prediction(answer: Any) -> Feedback:
     """
     steps = SCHEDULE_EXERCISE["steps"]
     if answer is None:
-        return hint(f"fill in your prediction first: a dict {{step: learning rate}} for the steps "
-                    f"{list(steps)}, worked out from the arguments in SCHEDULE_EXERCISE.")
+        return hint(_("fill in your prediction first: a dict {{step: learning rate}} for the steps {value}, "
+                      "worked out from the arguments in SCHEDULE_EXERCISE.").format(value=list(steps)))
     got = _as_predictions(answer)
     expected = schedule_reference()
     problems = []
     for s in steps:
         if got[s] is None:
-            problems.append(f"step {s} has no prediction yet.")
+            problems.append(_("step {s} has no prediction yet.").format(s=s))
             continue
         if abs(got[s] - expected[s]) <= _TOL:
             continue
@@ -147,13 +147,12 @@ def check_schedule_prediction(answer: Any) -> Feedback:
                 problems.append(message)
                 break
         else:
-            phase = ("in the warmup (a straight line)" if s < SCHEDULE_EXERCISE["warmup_steps"]
-                     else "in the cosine decay" if s < SCHEDULE_EXERCISE["warmup_steps"]
-                     + SCHEDULE_EXERCISE["decay_steps"] else "past the end of the decay")
-            problems.append(f"step {s} ({got[s]:.4g}) is not it: that step is {phase}; "
-                            "work it out from the formula above.")
+            phase = (_("in the warmup (a straight line)") if s < SCHEDULE_EXERCISE["warmup_steps"]
+                     else _("in the cosine decay") if s < SCHEDULE_EXERCISE["warmup_steps"]
+                     + SCHEDULE_EXERCISE["decay_steps"] else _("past the end of the decay"))
+            problems.append(_("step {s} ({got:.4g}) is not it: that step is {phase}; work it out from the formula "
+                              "above.").format(s=s, got=got[s], phase=phase))
     if problems:
         return hint(" ".join(problems))
-    shown = ", ".join(f"step {s}: {expected[s]:.4f}" for s in steps)
-    return passed(f"{shown} -- a straight line up, a half cosine down, then the floor "
-                  "alpha * warmup_target.")
+    shown = ", ".join(_("step {s}: {rate:.4f}").format(s=s, rate=expected[s]) for s in steps)
+    return passed(_("{shown} -- a straight line up, a half cosine down, then the floor alpha * warmup_target.").format(shown=shown))

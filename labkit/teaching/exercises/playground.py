@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from labkit.i18n import N_, _
 from labkit.teaching.exercises.feedback import Feedback, hint, passed
 
 __all__ = ["NEAR", "MINIMUM", "first_step_near", "check_l1_prediction"]
@@ -22,18 +23,17 @@ MINIMUM = (0.5, 0.0)
 
 # Why an optimizer lands on y == 0.0 exactly, or why it cannot.
 _WHY_ZERO = {
-    "FtrlOptimizer": "Ftrl's closed-form step sets a coordinate to exactly 0 while |z| (the running "
-                     "sum of gradients) is at most l1",
-    "ProximalGradientDescentOptimizer": "its proximal (soft-threshold) step sets y to exactly 0 "
-                                        "once |y| is below lr * l1",
-    "ProximalAdagradOptimizer": "its proximal (soft-threshold) step sets y to exactly 0 once |y| "
-                                "is below its per-coordinate lr * l1",
-    "AdagradDAOptimizer": "dual averaging sets a coordinate to exactly 0 while the average "
-                          "gradient is smaller than l1",
+    "FtrlOptimizer": N_("Ftrl's closed-form step sets a coordinate to exactly 0 while |z| (the running sum of "
+                        "gradients) is at most l1"),
+    "ProximalGradientDescentOptimizer": N_("its proximal (soft-threshold) step sets y to exactly 0 once |y| is below lr * l1"),
+    "ProximalAdagradOptimizer": N_("its proximal (soft-threshold) step sets y to exactly 0 once |y| is below its "
+                                   "per-coordinate lr * l1"),
+    "AdagradDAOptimizer": N_("dual averaging sets a coordinate to exactly 0 while the average gradient is smaller "
+                             "than l1"),
 }
-_WHY_NOT = ("it has no l1 argument, so it differentiates the whole objective: the gradient of "
-            "0.5|y| is 0.5 * sign(y), which flips each time y crosses 0, so y jumps over 0 and "
-            "hovers around it instead of landing on it")
+_WHY_NOT = (N_("it has no l1 argument, so it differentiates the whole objective: the gradient of 0.5|y| "
+               "is 0.5 * sign(y), which flips each time y crosses 0, so y jumps over 0 and hovers "
+               "around it instead of landing on it"))
 
 
 def _full(name: Any, known: Iterable[str]) -> str | None:
@@ -64,46 +64,42 @@ def check_l1_prediction(prediction: Any, trajectories: Mapping[str, Any]) -> Fee
     ``compute_trajectories("l1", ...)`` returned; names may be short ("Adam") or full.
     """
     if not trajectories:
-        return hint("run the l1 trajectories first (the cell after your prediction).")
+        return hint(_("run the l1 trajectories first (the cell after your prediction)."))
     names = list(trajectories)
     if not isinstance(prediction, Mapping) or prediction.get("exact_zero") is None \
             or prediction.get("first_near_minimum") is None:
-        return hint("fill in your prediction first: a set of names for 'exact_zero' and one "
-                    "name for 'first_near_minimum', e.g. {'exact_zero': {'Adam'}, "
-                    "'first_near_minimum': 'GradientDescent'}.")
+        return hint(_("fill in your prediction first: a set of names for 'exact_zero' and one name for "
+                      "'first_near_minimum', e.g. {'exact_zero': {'Adam'}, 'first_near_minimum': "
+                      "'GradientDescent'}."))
     said = prediction["exact_zero"]
     if isinstance(said, str) or not isinstance(said, Iterable):
-        return hint(f"'exact_zero' must be a set of optimizer names, not {said!r}.")
+        return hint(_("'exact_zero' must be a set of optimizer names, not {said!r}.").format(said=said))
     said_full = set()
     for n in said:
         full = _full(n, names)
         if full is None:
-            return hint(f"{n!r} is not one of the optimizers that ran: "
-                        f"{[_short(k) for k in names]}.")
+            return hint(_("{n!r} is not one of the optimizers that ran: {value}.").format(n=n, value=[_short(k) for k in names]))
         said_full.add(full)
     truth = {n for n, tr in trajectories.items() if float(np.asarray(tr.final)[1]) == 0.0}
     problems = []
     for n in sorted(said_full - truth):
         y = float(np.asarray(trajectories[n].final)[1])
-        problems.append(f"you said {_short(n)} ends with y exactly 0, but it ends at y = {y:.4f}: "
-                        f"{_WHY_NOT}.")
+        problems.append(_("you said {n} ends with y exactly 0, but it ends at y = {y:.4f}: {why_not}.").format(n=_short(n), y=y, why_not=_(_WHY_NOT)))
     for n in sorted(truth - said_full):
-        why = _WHY_ZERO.get(n, "its update sets y to exactly 0")
-        problems.append(f"you left out {_short(n)}: {why}.")
+        why = _(_WHY_ZERO[n]) if n in _WHY_ZERO else _("its update sets y to exactly 0")
+        problems.append(_("you left out {n}: {why}.").format(n=_short(n), why=why))
     first = {n: first_step_near(tr.points) for n, tr in trajectories.items()}
     reached = {n: s for n, s in first.items() if s is not None}
     winner = min(reached, key=reached.get) if reached else None
     guess = _full(prediction["first_near_minimum"], names)
     if guess is None:
-        problems.append(f"'first_near_minimum' must be one of {[_short(k) for k in names]}; "
-                        f"received {prediction['first_near_minimum']!r}.")
+        problems.append(_("'first_near_minimum' must be one of {value}; received {first_near_minimum!r}.").format(value=[_short(k) for k in names], first_near_minimum=prediction['first_near_minimum']))
     elif guess != winner:
-        when = ("never came within 0.01 in these steps" if first[guess] is None
-                else f"first came within 0.01 at step {first[guess]}")
-        problems.append(f"you picked {_short(guess)} as first near (0.5, 0), but it {when}; "
-                        f"{_short(winner)} got there at step {reached[winner]} (a per-coordinate "
-                        f"step size plus a proximal step that needs no hopping around y = 0).")
+        when = (_("never came within 0.01 in these steps") if first[guess] is None
+                else _("first came within 0.01 at step {first}").format(first=first[guess]))
+        problems.append(_("you picked {guess} as first near (0.5, 0), but it {when}; {winner} got there at step "
+                          "{reached} (a per-coordinate step size plus a proximal step that needs no hopping around "
+                          "y = 0).").format(guess=_short(guess), when=when, winner=_short(winner), reached=reached[winner]))
     if problems:
         return hint(" ".join(problems))
-    return passed(f"exact zeros: {sorted(_short(n) for n in truth)}; first within 0.01 of the "
-                  f"minimum: {_short(winner)} at step {reached[winner]}.")
+    return passed(_("exact zeros: {value}; first within 0.01 of the minimum: {winner} at step {reached}.").format(value=sorted(_short(n) for n in truth), winner=_short(winner), reached=reached[winner]))

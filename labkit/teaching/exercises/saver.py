@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from labkit.i18n import _
 from labkit.teaching.exercises.feedback import Feedback, hint, passed
 
 COUNT_KEYS = ("before_training", "after_one_step")
@@ -32,48 +33,48 @@ def _count_mistake(key: str, value: int, n_weights: int, actual: int) -> str:
     other = expected_adam_checkpoint_count(n_weights, not trained)
     if not trained and value == other:
         return (
-            f"before training you counted Adam's slots. A fresh Keras optimizer has none yet: it "
-            f"creates momentum and velocity for each weight on its first apply_gradients (or "
-            f"optimizer.build), so the checkpoint holds only the weights, iterations, "
-            f"learning_rate and step ({actual})."
+            _("before training you counted Adam's slots. A fresh Keras optimizer has none yet: it "
+              "creates momentum and velocity for each weight on its first apply_gradients (or "
+              "optimizer.build), so the checkpoint holds only the weights, iterations, learning_rate "
+              "and step ({actual}).").format(actual=actual)
         )
     if trained and value == other:
         return (
-            "after one step the optimizer has been built: Adam now has a momentum and a velocity "
-            "slot for every weight, and they are in the checkpoint."
+            _("after one step the optimizer has been built: Adam now has a momentum and a velocity "
+              "slot for every weight, and they are in the checkpoint.")
         )
     if trained and value == right - n_weights:
-        return "Adam keeps TWO slots per weight (momentum and velocity), not one."
+        return _("Adam keeps TWO slots per weight (momentum and velocity), not one.")
     if trained and value == right + n_weights:
         return (
-            "you counted the weights twice. The optimizer also tracks the model's variables, but "
-            "a checkpoint stores each variable once, under its shortest path from the root."
+            _("you counted the weights twice. The optimizer also tracks the model's variables, but a "
+              "checkpoint stores each variable once, under its shortest path from the root.")
         )
     if value == expected_adam_checkpoint_count(n_weights + 1, trained):
         return (
-            "you gave the second layer a bias. It was built with use_bias=False: a kernel, no "
-            "bias (and so no slots for a bias)."
+            _("you gave the second layer a bias. It was built with use_bias=False: a kernel, no bias "
+              "(and so no slots for a bias).")
         )
     if value == right + 1:
         return (
-            "one too many: the count leaves out '_CHECKPOINTABLE_OBJECT_GRAPH' (the object graph "
-            "itself, not a tensor of your model). Did you count it, or a save_counter? "
-            "Checkpoint.write() does not add a save_counter; Checkpoint.save() does."
+            _("one too many: the count leaves out '_CHECKPOINTABLE_OBJECT_GRAPH' (the object graph "
+              "itself, not a tensor of your model). Did you count it, or a save_counter? "
+              "Checkpoint.write() does not add a save_counter; Checkpoint.save() does.")
         )
     if value == right - 1:
         return (
-            "one short. Count every variable: the step, and the optimizer's own two: iterations "
-            "and learning_rate (a variable in Keras 3, so a schedule or a changed rate is saved)."
+            _("one short. Count every variable: the step, and the optimizer's own two: iterations and "
+              "learning_rate (a variable in Keras 3, so a schedule or a changed rate is saved).")
         )
     if value == right - 2:
         return (
-            "two short: the optimizer stores its own variables too, iterations and learning_rate, "
-            "even before its first step."
+            _("two short: the optimizer stores its own variables too, iterations and learning_rate, "
+              "even before its first step.")
         )
     return (
-        "count the parts: the model's weights (kernel and bias per layer; use_bias=False has no "
-        "bias), the step, the optimizer's iterations and learning_rate, and -- only once the "
-        "optimizer is built -- Adam's momentum and velocity for every weight."
+        _("count the parts: the model's weights (kernel and bias per layer; use_bias=False has no "
+          "bias), the step, the optimizer's iterations and learning_rate, and -- only once the "
+          "optimizer is built -- Adam's momentum and velocity for every weight.")
     )
 
 
@@ -88,14 +89,14 @@ def check_checkpoint_count(prediction: Any, counts: Mapping[str, int]) -> Feedba
     """
     if not isinstance(prediction, Mapping) or set(prediction) != set(COUNT_KEYS):
         return hint(
-            "`my_prediction` must be a dict with the keys 'before_training' and 'after_one_step'. "
-            f"Received: {prediction!r}"
+            _("`my_prediction` must be a dict with the keys 'before_training' and 'after_one_step'. "
+              "Received: {prediction!r}").format(prediction=prediction)
         )
     if any(prediction[k] is None for k in COUNT_KEYS):
-        return hint("fill in your prediction: replace each None with a number, then run this cell again.")
+        return hint(_("fill in your prediction: replace each None with a number, then run this cell again."))
     bad_types = {k: v for k, v in prediction.items() if isinstance(v, bool) or not isinstance(v, int)}
     if bad_types:
-        return hint(f"each prediction must be a whole number. Received: {bad_types!r}")
+        return hint(_("each prediction must be a whole number. Received: {bad_types!r}").format(bad_types=bad_types))
     n_weights = int(counts["n_weights"])
     problems = [
         f"{k} = {prediction[k]}: " + _count_mistake(k, int(prediction[k]), n_weights, int(counts[k]))
@@ -105,8 +106,8 @@ def check_checkpoint_count(prediction: Any, counts: Mapping[str, int]) -> Feedba
     if problems:
         return hint(" | ".join(problems))
     return passed(
-        f"{counts['before_training']} tensors before training (weights, iterations, learning_rate, "
-        f"step), {counts['after_one_step']} after one step (plus momentum and velocity for each of "
-        f"the {n_weights} weights)."
+        _("{before_training} tensors before training (weights, iterations, learning_rate, step), "
+          "{after_one_step} after one step (plus momentum and velocity for each of the {n_weights} "
+          "weights).").format(before_training=counts['before_training'], after_one_step=counts['after_one_step'], n_weights=n_weights)
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from labkit.i18n import _
 from labkit.teaching.exercises.feedback import Feedback, hint, passed
 
 
@@ -20,26 +21,24 @@ def check_stage_runs(logdir: str | os.PathLike, stages: tuple[str, ...] = ("stag
     from labkit.summary import event_files, read_scalars
 
     if not os.path.isdir(logdir):
-        return hint(f"There is no folder {os.fspath(logdir)!r} yet: create one writer per stage, "
-                    f"e.g. tf.summary.create_file_writer(os.path.join(logdir, {stages[0]!r})).")
+        return hint(_("There is no folder {folder!r} yet: create one writer per stage, e.g. "
+                      "tf.summary.create_file_writer(os.path.join(logdir, {stages!r})).").format(folder=os.fspath(logdir), stages=stages[0]))
     records = read_scalars(logdir, tags=[tag])
     for stage in stages:
         got = sorted({r.step for r in records if r.run == stage})
         if not got:
             has_file = bool(event_files(os.path.join(logdir, stage)))
             if has_file:
-                return hint(f"Run {stage!r} has an event file but no {tag!r} scalar on disk yet: "
-                            "the events are still queued -- call flush() or close() "
-                            "(or use the writer as a `with` block).")
-            return hint(f"No run named {stage!r}: its writer must write to "
-                        f"{os.path.join(os.fspath(logdir), stage)!r}.")
+                return hint(_("Run {stage!r} has an event file but no {tag!r} scalar on disk yet: the events are still "
+                              "queued -- call flush() or close() (or use the writer as a `with` block).").format(stage=stage, tag=tag))
+            return hint(_("No run named {stage!r}: its writer must write to {folder!r}.").format(stage=stage, folder=os.path.join(os.fspath(logdir), stage)))
         if len(got) < min_points:
-            return hint(f"Run {stage!r} has {tag!r} at {len(got)} distinct steps; write at least "
-                        f"{min_points} (steps 0..{min_points - 1}).")
+            return hint(_("Run {stage!r} has {tag!r} at {n_got} distinct steps; write at least {min_points} (steps "
+                          "0..{value}).").format(stage=stage, tag=tag, n_got=len(got), min_points=min_points, value=min_points - 1))
     others = sorted({r.run for r in records} - set(stages))
-    extra = f" (other runs present: {others})" if others else ""
-    return passed(f"Each of {list(stages)} is its own run with {tag!r} on disk; TensorBoard "
-                  f"draws them as separately coloured curves{extra}.")
+    extra = _(" (other runs present: {others})").format(others=others) if others else ""
+    return passed(_("Each of {value} is its own run with {tag!r} on disk; TensorBoard draws them as "
+                    "separately coloured curves{extra}.").format(value=list(stages), tag=tag, extra=extra))
 
 
 def check_smoothed_value(answer: float, values: tuple[float, ...] = (1.0, 3.0),
@@ -49,7 +48,7 @@ def check_smoothed_value(answer: float, values: tuple[float, ...] = (1.0, 3.0),
     Introduced in notebooks/10_summary_tensorboard.ipynb.
     """
     if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return hint(f"Give a number. Received: answer={answer!r}")
+        return hint(_("Give a number. Received: answer={answer!r}").format(answer=answer))
     from labkit.summary import smooth
 
     expected = smooth(list(values), weight)[-1]
@@ -57,13 +56,13 @@ def check_smoothed_value(answer: float, values: tuple[float, ...] = (1.0, 3.0),
     for v in values:
         naive = naive * weight + (1 - weight) * v
     if abs(answer - expected) <= 1e-6:
-        return passed(f"{expected:g}: the moving average {naive:g} divided by the debias "
-                      f"factor 1 - {weight:g}^{len(values)}.")
+        return passed(_("{expected:g}: the moving average {naive:g} divided by the debias factor 1 - "
+                        "{weight:g}^{n_values}.").format(expected=expected, naive=naive, weight=weight, n_values=len(values)))
     if abs(answer - naive) <= 1e-6:
-        return hint(f"{answer:g} is the plain moving average started at 0; TensorBoard also "
-                    f"divides by 1 - w^n (n = number of points so far) to remove the pull towards 0.")
-    return hint(f"Received {answer:g}. Start with last = 0; for each value: last = w*last + "
-                "(1-w)*value; then divide the final last by 1 - w^n.")
+        return hint(_("{answer:g} is the plain moving average started at 0; TensorBoard also divides by 1 - "
+                      "w^n (n = number of points so far) to remove the pull towards 0.").format(answer=answer))
+    return hint(_("Received {answer:g}. Start with last = 0; for each value: last = w*last + (1-w)*value; "
+                  "then divide the final last by 1 - w^n.").format(answer=answer))
 
 
 def check_keras_runs(log_dir: str | os.PathLike, predicted_runs: Any, predicted_points: Any, *,
@@ -84,15 +83,15 @@ def check_keras_runs(log_dir: str | os.PathLike, predicted_runs: Any, predicted_
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
     if predicted_runs is None or predicted_points is None:
-        return hint("Fill in your prediction first: `predicted_runs` (a list of folder names) and "
-                    "`predicted_points` (a whole number), before you run the fit.")
+        return hint(_("Fill in your prediction first: `predicted_runs` (a list of folder names) and "
+                      "`predicted_points` (a whole number), before you run the fit."))
     if isinstance(predicted_runs, str) or not isinstance(predicted_runs, (list, tuple, set)):
-        return hint(f"`predicted_runs` must be a list of folder names, e.g. [\"a\", \"b\"]. "
-                    f"Received: {predicted_runs!r}")
+        return hint(_("`predicted_runs` must be a list of folder names, e.g. [\"a\", \"b\"]. Received: "
+                      "{predicted_runs!r}").format(predicted_runs=predicted_runs))
     if isinstance(predicted_points, bool) or not isinstance(predicted_points, int):
-        return hint(f"`predicted_points` must be a whole number. Received: {predicted_points!r}")
+        return hint(_("`predicted_points` must be a whole number. Received: {predicted_points!r}").format(predicted_points=predicted_points))
     if not os.path.isdir(log_dir):
-        return hint(f"{os.fspath(log_dir)!r} does not exist yet: run the model.fit cell, then this check.")
+        return hint(_("{folder!r} does not exist yet: run the model.fit cell, then this check.").format(folder=os.fspath(log_dir)))
     from labkit.summary import read_scalars
 
     records = read_scalars(log_dir)
@@ -103,24 +102,23 @@ def check_keras_runs(log_dir: str | os.PathLike, predicted_runs: Any, predicted_
     problems = []
     if runs != actual_runs:
         if runs in ([base], ["."], []):
-            problems.append(f"the callback does not write into {base!r} itself: it opens one writer per "
-                            f"phase, so the runs are {actual_runs}")
+            problems.append(_("the callback does not write into {base!r} itself: it opens one writer per phase, so the "
+                              "runs are {actual_runs}").format(base=base, actual_runs=actual_runs))
         elif "validation" in actual_runs and runs == [r for r in actual_runs if r != "validation"]:
-            problems.append("validation_data gives the callback a second writer: a run 'validation' "
-                            f"beside 'train' (the runs are {actual_runs})")
+            problems.append(_("validation_data gives the callback a second writer: a run 'validation' beside 'train' "
+                              "(the runs are {actual_runs})").format(actual_runs=actual_runs))
         else:
-            problems.append(f"the run folders are {actual_runs}, not {runs}")
+            problems.append(_("the run folders are {actual_runs}, not {runs}").format(actual_runs=actual_runs, runs=runs))
     if predicted_points != train_points:
         if predicted_points == epochs * steps_per_epoch:
-            problems.append(f"{predicted_points} is the number of batches ({epochs} epochs x "
-                            f"{steps_per_epoch}); with update_freq='epoch' (the default) {tag!r} gets "
-                            "one point per epoch")
+            problems.append(_("{predicted_points} is the number of batches ({epochs} epochs x {steps_per_epoch}); with "
+                              "update_freq='epoch' (the default) {tag!r} gets one point per epoch").format(predicted_points=predicted_points, epochs=epochs, steps_per_epoch=steps_per_epoch, tag=tag))
         elif predicted_points == steps_per_epoch:
-            problems.append(f"{predicted_points} is the number of batches in one epoch; {tag!r} is "
-                            "written once per epoch, at step=epoch")
+            problems.append(_("{predicted_points} is the number of batches in one epoch; {tag!r} is written once per "
+                              "epoch, at step=epoch").format(predicted_points=predicted_points, tag=tag))
         else:
-            problems.append(f"the training run has {train_points} {tag!r} points, not {predicted_points}: "
-                            "count what is written once per epoch")
+            problems.append(_("the training run has {train_points} {tag!r} points, not {predicted_points}: count what "
+                              "is written once per epoch").format(train_points=train_points, tag=tag, predicted_points=predicted_points))
     if problems:
-        return hint("; and ".join(problems) + ".")
-    return passed(f"Runs {actual_runs}, {train_points} {tag!r} points (one per epoch, at step=epoch).")
+        return hint(_("{problems}.").format(problems=_("; and ").join(problems)))
+    return passed(_("Runs {actual_runs}, {train_points} {tag!r} points (one per epoch, at step=epoch).").format(actual_runs=actual_runs, train_points=train_points, tag=tag))

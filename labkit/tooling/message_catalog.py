@@ -1,0 +1,163 @@
+"""labkit's own messages in Chinese: the catalog of every ``_("...")`` in the package.
+
+Every learner-facing string labkit prints (exercise feedback, widget labels, ``labkit doctor``)
+is written ``_("English text with {placeholders}")`` (or ``N_(...)`` for a module-level table,
+translated where it is used); :mod:`labkit.i18n` looks it up. This module keeps the catalog
+``labkit/locale/zh_CN/LC_MESSAGES/labkit.po`` in step with the source and compiles it to the
+``labkit.mo`` that :mod:`labkit.i18n` reads (committed; why: labkit/i18n.py's docstring)::
+
+    python -m labkit.tooling.message_catalog update   # source changed: refresh .po, compile .mo
+    python -m labkit.tooling.message_catalog check    # untranslated, fuzzy, stale, .mo out of date
+
+``update``: a msgid new in the source becomes an untranslated entry; one gone from the source
+becomes obsolete (``#~``, kept with its translation for the translator); translations of the
+others are kept. tests/tooling/test_message_catalog.py fails on anything ``check`` reports.
+Terms: locale/zh_CN/glossary.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import re
+import sys
+from pathlib import Path
+
+import polib
+
+from labkit.i18n import DOMAIN, LOCALE_DIR
+
+LANGUAGE = "zh_CN"
+MARKERS = ("_", "N_", "gettext")
+PACKAGE = Path(__file__).resolve().parents[1]  # the labkit package folder
+
+
+def catalog_path(locale_dir: Path = LOCALE_DIR) -> Path:
+    return locale_dir / LANGUAGE / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def mo_path(locale_dir: Path = LOCALE_DIR) -> Path:
+    return catalog_path(locale_dir).with_suffix(".mo")
+
+
+def extract(package: Path = PACKAGE) -> dict[str, list[str]]:
+    """Every msgid in the package's source: ``{msgid: [file, ...]}`` in source order.
+
+    A msgid is the literal string argument of a call to ``_``, ``N_`` or ``gettext``, read
+    with :mod:`ast` (f-strings are not msgids: a call ``_(f"...")`` raises ValueError naming
+    the file and line, because its msgid would change with its values).
+    """
+    found: dict[str, list[str]] = {}
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package.parent).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in MARKERS and len(node.args) == 1 and not node.keywords):
+                continue
+            arg = node.args[0]
+            if isinstance(arg, ast.JoinedStr):
+                raise ValueError(f"{rel}, line {node.lineno}: an f-string inside "
+                                 f"{node.func.id}(...); write {node.func.id}(\"... {{name}} ...\")"
+                                 ".format(name=...) so the msgid does not change with the values")
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                files = found.setdefault(arg.value, [])
+                if rel not in files:
+                    files.append(rel)
+    return found
+
+
+_FIELD = re.compile(r"\{[^{}]*\}")
+
+
+def placeholders(text: str) -> list[str]:
+    """The ``{...}`` fields of ``text`` (``{{``/``}}`` escapes excluded), sorted."""
+    return sorted(_FIELD.findall(text.replace("{{", "").replace("}}", "")))
+
+
+def _metadata() -> dict[str, str]:
+    return {
+        "Project-Id-Version": "labkit (TF Training Lab)",
+        "Language": LANGUAGE,
+        "MIME-Version": "1.0",
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Content-Transfer-Encoding": "8bit",
+        "Plural-Forms": "nplurals=1; plural=0;",
+    }
+
+
+def update(package: Path = PACKAGE, locale_dir: Path = LOCALE_DIR) -> polib.POFile:
+    """Bring the catalog in step with the source, save it, and compile the ``.mo``."""
+    path = catalog_path(locale_dir)
+    po = polib.pofile(str(path), wrapwidth=0) if path.exists() else polib.POFile(wrapwidth=0)
+    po.wrapwidth = 0
+    po.metadata = _metadata()
+    wanted = extract(package)
+    old = {e.msgid: e for e in po}
+    entries = []
+    for msgid, files in wanted.items():
+        entry = old.get(msgid) or polib.POEntry(msgid=msgid, msgstr="")
+        entry.obsolete = False
+        entry.occurrences = [(f, "") for f in files]
+        brace = "python-brace-format"
+        if placeholders(msgid) and brace not in entry.flags:
+            entry.flags.append(brace)
+        entries.append(entry)
+    for entry in po:
+        if entry.msgid not in wanted and entry.msgstr:
+            entry.obsolete = True
+            entry.occurrences = []
+            entries.append(entry)
+    po[:] = entries
+    path.parent.mkdir(parents=True, exist_ok=True)
+    po.save(str(path))
+    mo_path(locale_dir).write_bytes(compile_mo(po))
+    return po
+
+
+def compile_mo(po: polib.POFile) -> bytes:
+    """The ``.mo`` of ``po`` (translated, non-fuzzy, non-obsolete entries), as polib writes it."""
+    return po.to_binary()
+
+
+def problems(package: Path = PACKAGE, locale_dir: Path = LOCALE_DIR) -> list[str]:
+    """What keeps the Chinese catalog from being complete and current (empty: all is well)."""
+    path = catalog_path(locale_dir)
+    if not path.exists():
+        return [f"no catalog {path} (run `python -m labkit.tooling.message_catalog update`)"]
+    po = polib.pofile(str(path))
+    live = {e.msgid: e for e in po if not e.obsolete}
+    found = []
+    for msgid, files in extract(package).items():
+        entry = live.get(msgid)
+        if entry is None:
+            found.append(f"{files[0]}: not in the catalog (run update): {msgid!r}")
+        elif "fuzzy" in entry.flags:
+            found.append(f"{files[0]}: translation marked fuzzy: {msgid!r}")
+        elif not entry.msgstr.strip():
+            found.append(f"{files[0]}: not translated: {msgid!r}")
+        elif placeholders(entry.msgstr) != placeholders(msgid):
+            found.append(f"{files[0]}: the translation's placeholders {placeholders(entry.msgstr)} "
+                         f"are not the msgid's {placeholders(msgid)}: {msgid!r}")
+    mo = mo_path(locale_dir)
+    if not mo.exists() or mo.read_bytes() != compile_mo(po):
+        found.append(f"{mo} is not the compiled {path.name} (run update)")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("command", choices=["update", "check"])
+    args = parser.parse_args(argv)
+    if args.command == "update":
+        po = update()
+        print(f"{catalog_path().relative_to(PACKAGE.parent)}: {len(po) - len(po.obsolete_entries())} "
+              f"messages, {len(po.untranslated_entries())} untranslated, "
+              f"{len(po.fuzzy_entries())} fuzzy, {len(po.obsolete_entries())} obsolete")
+    found = problems()
+    print("\n".join(found) if found else "labkit's zh_CN messages are complete")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
