@@ -3,6 +3,8 @@
 #               (make lab LAB_LANG=zh_CN: the Chinese edition, notebooks/zh_CN/, Chinese menus)
 #   make test   set up if needed, then run every test (pytest, ruff, nbval, browser)
 #   make hub    (as root) the classroom: JupyterHub, one Unix account per learner (hub/)
+#   make translations   the Chinese edition: refresh the catalogs after an English change, then
+#               regenerate notebooks/zh_CN/ (docs/instructor-guide.md, "The Chinese edition")
 # Setup is idempotent: the virtualenv is (re)installed only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -18,7 +20,7 @@ TEST_WORKERS ?= 2
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.labkit-installed
 
-.PHONY: setup lab test check lint notebooks-clean doctor reset bench classroom clean-venv hub browser-deps
+.PHONY: setup lab test check lint notebooks-clean doctor reset bench classroom clean-venv hub browser-deps translations
 
 setup:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "TF Training Lab needs Python >= 3.10, found " + sys.version.split()[0])'
@@ -61,6 +63,10 @@ browser-deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
 	  echo "browser-deps: could not install chromium: the browser tests will be skipped"; fi
+	@if [ "$$(id -u)" = 0 ] && [ -z "$$(fc-list :lang=zh 2>/dev/null)" ] && command -v apt-get >/dev/null; then \
+	  echo "browser-deps: installing a Chinese font (fonts-wqy-microhei) for the zh_CN browser test"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null || \
+	  echo "browser-deps: could not install fonts-wqy-microhei: Chinese text would render as boxes"; fi
 	@if [ "$$(id -u)" = 0 ] && ! command -v configurable-http-proxy >/dev/null && command -v npm >/dev/null; then \
 	  echo "browser-deps: installing configurable-http-proxy (npm) for the hub test"; \
 	  npm install -g --silent configurable-http-proxy || \
@@ -84,6 +90,18 @@ check: setup
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -q -p no:cacheprovider -o addopts="" \
 	  -m "not browser and not slow" --doctest-modules labkit/train tests
+
+# The Chinese edition (labkit/tooling/translations.py; the workflow: docs/instructor-guide.md):
+#   1. lessons: every markdown cell of notebooks/NN_*.ipynb is a msgid of locale/zh_CN/notebooks/NN_*.po;
+#      update adds new/changed cells as untranslated (the old translation stays as obsolete #~),
+#      generate writes notebooks/zh_CN/ and refuses a lesson with an untranslated or fuzzy entry;
+#   2. labkit's own messages (exercise feedback, widget labels, doctor): labkit/locale/zh_CN/LC_MESSAGES.
+# TRANSLATE_LESSONS=05 (or 05_digits_comparison ...) limits step 1 to some lessons.
+TRANSLATE_LESSONS ?=
+translations: setup
+	$(BIN)/python -m labkit.tooling.translations update $(foreach l,$(TRANSLATE_LESSONS),--lesson $(l))
+	$(BIN)/python -m labkit.tooling.message_catalog update   # labkit's messages: .po refreshed, .mo compiled
+	$(BIN)/python -m labkit.tooling.translations generate $(foreach l,$(TRANSLATE_LESSONS),--lesson $(l))
 
 notebooks-clean: setup
 	$(BIN)/python -m labkit.tooling.notebook_hygiene clean notebooks

@@ -111,6 +111,18 @@ def uses_widgets(path: Path) -> bool:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """The README's launcher (``make lab``) on a free port, token on; yields (base_url, token)."""
+    yield from serve_lab(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def lab_zh(tmp_path_factory):
+    """The Chinese edition's launcher (``make lab LAB_LANG=zh_CN``), otherwise as ``lab``."""
+    yield from serve_lab(tmp_path_factory, "LAB_LANG=zh_CN")
+
+
+def serve_lab(tmp_path_factory, *make_args: str):
+    """Start ``make lab`` (plus ``make_args``) on a private copy of notebooks/; yield
+    (base_url, token, lab_root) while it serves; stop it afterwards."""
     pytest.importorskip("playwright.sync_api", reason="playwright (Python package) not installed")
     home = tmp_path_factory.mktemp("jupyterlab")
     settings = home / "settings"
@@ -136,7 +148,7 @@ def lab(tmp_path_factory):
     env.pop("MPLBACKEND", None)  # let the kernels pick the inline backend, as for a learner
     log = (home / "lab.log").open("wb")
     proc = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"PORT={port}", "LAB_FLAGS=--no-browser"],
+        ["make", "--no-print-directory", "lab", f"PORT={port}", "LAB_FLAGS=--no-browser", *make_args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -159,7 +171,9 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(lab):
+def browser():
+    """One headless Chromium for the module (the labs it visits are the ``lab*`` fixtures)."""
+    pytest.importorskip("playwright.sync_api", reason="playwright (Python package) not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -269,9 +283,9 @@ def check_slider_moves_plot(page) -> None:
     raise AssertionError(f"moving {sliders.count()} slider(s) did not change any plot image")
 
 
-def run_menu(page, command: str) -> None:
+def run_menu(page, command: str, label: str = "Run") -> None:
     """Click the Run menu's item for a JupyterLab command (e.g. ``runmenu:run-all``)."""
-    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{label}$")).click()
     page.locator(f".lm-Menu-item[data-command='{command}']").click()
 
 
@@ -381,3 +395,72 @@ def test_notebook_runs_in_chromium(lab, browser, notebook):
         counts = [c.get("execution_count") for c in json.loads(path.read_text())["cells"]
                   if c["cell_type"] == "code"]
         assert not any(counts), f"{notebook} was saved with outputs by the browser run (autosave?)"
+
+
+# --- the Chinese edition ------------------------------------------------------------------------
+# `make lab LAB_LANG=zh_CN` opens notebooks/zh_CN/ with JupyterLab's interface in Chinese. The
+# menu labels are those of the installed jupyterlab-language-pack-zh-CN
+# (jupyterlab_language_pack_zh_CN/locale/zh_CN/LC_MESSAGES/jupyterlab.json: "menu\x04File" -> 文件).
+ZH_NOTEBOOK = "zh_CN/00_start_here.ipynb"  # the start page `make lab LAB_LANG=zh_CN` opens
+ZH_MENUS = {"File": "文件", "Edit": "编辑", "Run": "运行", "Kernel": "内核"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_chinese_edition_runs_with_the_chinese_interface(lab_zh, browser):
+    """The Chinese start page in the Chinese interface: menus in Chinese, the lesson's text in
+    Chinese, Run All (运行 -> 运行所有单元格) with no error output, widgets rendered."""
+    base, token, labroot = lab_zh
+    path = labroot / "notebooks" / ZH_NOTEBOOK
+    assert path.exists(), f"{ZH_NOTEBOOK} is not generated (make translations)"
+    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
+    assert fonts.strip(), ("no Chinese font for Chromium: the screenshot would show boxes "
+                           "(install one: make browser-deps, which installs fonts-wqy-microhei)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "zh_CN-00_start_here.png"
+    for old in ARTIFACTS.glob("zh_CN-00_start_here*.png"):
+        old.unlink()
+    page = browser.new_page(viewport={"width": 1280, "height": 1400}, locale="zh-CN")
+    try:
+        url = f"{base}/lab/tree/notebooks/{urllib.parse.quote(ZH_NOTEBOOK)}?reset&token={token}"
+        page.goto(url, timeout=NOTEBOOK_OPEN_S * 1000)
+        page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=NOTEBOOK_OPEN_S * 1000)
+        wait_for_kernel_idle(page, base, token, ZH_NOTEBOOK, NOTEBOOK_OPEN_S)
+        dialog = page.locator(".jp-Dialog .jp-mod-accept")
+        if dialog.count():
+            dialog.first.click()
+        menus = [t.strip() for t in page.locator(".lm-MenuBar-item").all_inner_texts()]
+        for english, chinese in ZH_MENUS.items():
+            assert chinese in menus and english not in menus, f"menu bar {menus}: want {chinese!r}"
+        title = page.locator(".jp-NotebookPanel .jp-MarkdownCell h1").first.inner_text()
+        assert CJK.search(title), f"the lesson's title is not Chinese: {title!r}"
+        run_menu(page, "runmenu:run-all", label=ZH_MENUS["Run"])
+        expected = expected_errors(path)
+        wait_for_run_all(page, base, token, ZH_NOTEBOOK, NOTEBOOK_RUN_S, expected)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(shot))
+        errors = error_outputs(page, expected)
+        assert not errors, f"{ZH_NOTEBOOK} shows error output:\n" + "\n---\n".join(errors)
+        assert expected_errors_shown(page, expected) == sorted(expected)
+        outputs = "\n".join(page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_inner_texts())
+        for failure in WIDGET_FAILURES:
+            assert failure not in outputs, f"{ZH_NOTEBOOK}: a widget shows {failure!r}"
+        if uses_widgets(path):
+            widgets = page.locator(".jp-NotebookPanel .jupyter-widgets")
+            assert widgets.count() > 0 and any(widgets.nth(i).is_visible() for i in range(widgets.count()))
+            widgets.first.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "zh_CN-00_start_here-widgets.png"))
+        # the interface is still Chinese after the run (a menu opened shows Chinese items)
+        page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{ZH_MENUS['File']}$")).click()
+        items = page.locator(".lm-Menu .lm-Menu-itemLabel").all_inner_texts()
+        page.screenshot(path=str(ARTIFACTS / "zh_CN-00_start_here-menu.png"))
+        page.keyboard.press("Escape")
+        assert sum(bool(CJK.search(t)) for t in items) >= len(items) // 2, f"File menu items: {items}"
+    finally:
+        if not shot.exists():
+            try:
+                page.screenshot(path=str(shot))
+            except Exception:  # the screenshot is a diagnostic, not the verdict
+                pass
+        page.close()
+        shut_down_kernels(base, token, ZH_NOTEBOOK)
+    assert shot.stat().st_size > 0
