@@ -70,6 +70,19 @@ def test_no_chinese_notebook_without_an_english_lesson():
     assert tr.orphans(ROOT) == []
 
 
+def test_chinese_notebooks_run_under_nbval_like_the_english_ones():
+    """`make test` (pytest's testpaths) collects notebooks/ recursively with --nbval-lax, so
+    notebooks/zh_CN/*.ipynb run and their checked cells are compared, as notebooks/solutions/."""
+    import fnmatch
+
+    import tomllib
+
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert "notebooks" in options["testpaths"] and "--nbval-lax" in options["addopts"]
+    excluded = options.get("norecursedirs", [])
+    assert not any(fnmatch.fnmatch(tr.LANGUAGE, pattern) for pattern in excluded), excluded
+
+
 # --- the module itself, on a synthetic lesson -------------------------------------------------
 
 def md(cell_id: str, text: str) -> nbformat.NotebookNode:
