@@ -13,9 +13,14 @@ in docs/optimizer-benchmark.md. Nothing here is math: an optimizer's rule lives 
   and the step is large enough, that function is one XLA computation that fuses each rule's
   chain of element-wise ops and updates the variables in place, which is what TF1's
   hand-written fused kernels (``ResourceApplyAdam``...) do.
-* **In a graph** (``StepEngine.build_step``, used inside a learner's ``tf.function`` and
-  under a ``tf.distribute`` strategy): the hooks run in the caller's graph; a dense update of
-  a large variable is compiled with XLA on its own.
+* **Inside a learner's ``tf.function``** (``StepEngine.apply_fused_in_function``): when the
+  eager path would compile the step, the learner's graph calls the same kind of compiled step
+  (one XLA computation: updates, ``_finish``, counters), traced once per structure; the
+  hyperparameters are resolved in the learner's graph and passed in.
+* **Otherwise in a graph** (``StepEngine.build_step``: small or sparse steps in a
+  ``tf.function``, ``jit_compile=False``, a ``tf.distribute`` strategy, a TF1 ``tf.Graph``):
+  the hooks run in the caller's graph; a dense update of a large variable is compiled with
+  XLA on its own.
 
 While a variable's update is traced, the hooks read its slots and the step's hyperparameters
 through ``Optimizer._tracing(var, slots, hyper)`` (see optimizer.py).
@@ -112,8 +117,10 @@ class StepEngine:
         return bool(opt.jit_compile)
 
     def trace(self, pairs: list[tuple[Any, tf.Variable]], global_step: tf.Variable | None,
-              dynamic: dict[str, tf.Tensor], jit: bool) -> Any:
-        """The concrete function of one eager step: gradients (and dynamic values) in."""
+              dynamic: dict[str, tf.Tensor], jit: bool, returns_step: bool = False) -> Any:
+        """The concrete function of one step: gradients (and the values of the ``dynamic``
+        hyperparameters) in; with ``returns_step``, the new step count out (so that a caller's
+        graph has a result to wait for)."""
         opt = self.opt
         var_list = [v for _, v in pairs]
         sparse = [isinstance(g, tf.IndexedSlices) for g, _ in pairs]
@@ -128,7 +135,7 @@ class StepEngine:
         slots = self.slots_of(var_list)
         dyn_names = list(dynamic)
 
-        def step(*flat: tf.Tensor) -> None:
+        def step(*flat: tf.Tensor) -> Any:
             it = iter(flat)
             grads = [tf.IndexedSlices(next(it), next(it), _static_shape(v))
                      if s else next(it) for v, s in zip(var_list, sparse, strict=True)]
@@ -139,9 +146,13 @@ class StepEngine:
             self.inline_dense = jit
             try:
                 with tf.control_dependencies(checks):
-                    self.build_step(grads, var_list, slots, hyper, global_step)
+                    done = self.build_step(grads, var_list, slots, hyper, global_step)
             finally:
                 self.inline_dense = False
+            if returns_step:
+                with tf.control_dependencies([done]):
+                    return opt.iterations.read_value()
+            return None
 
         self.trace_count += 1
         return tf.function(step, jit_compile=jit, autograph=False).get_concrete_function(*specs)
@@ -154,6 +165,9 @@ class StepEngine:
         var_list = [v for _, v in pairs]
         with tf.init_scope():
             opt._create_slots(var_list)
+        if (tf.inside_function() and not tf.distribute.has_strategy()
+                and self.whole_step_jit(pairs)):
+            return self.apply_fused_in_function(pairs, global_step, checks)
         with tf.control_dependencies(checks):
             hyper = opt._resolve_hypers()
         args = ([g for g, _ in pairs], var_list, self.slots_of(var_list), hyper, global_step)
@@ -164,6 +178,35 @@ class StepEngine:
             return None
         with tf.control_dependencies(checks):
             return self.build_step(*args)
+
+    def apply_fused_in_function(self, pairs: list[tuple[Any, tf.Variable]],
+                                global_step: tf.Variable | None, checks: list[Any]) -> Any:
+        """Inside a learner's ``tf.function``: the whole step as one XLA computation, called
+        from the learner's graph, as on the eager path. The hyperparameters are resolved in
+        the learner's graph (a schedule runs there, as ordinary ops) and passed in; the
+        updates, ``_finish`` and the step counters are the compiled step. Traced once per
+        structure, like an eager step, so retracing the learner's function reuses it."""
+        opt = self.opt
+        with tf.control_dependencies(checks):
+            step = opt._current_step
+            values = {n: tf.convert_to_tensor(opt._resolve(v, step))
+                      for n, v in opt._hyper_values.items()}
+        key = ("in_function", tuple((v.ref(), _grad_signature(g)) for g, v in pairs),
+               None if global_step is None else global_step.ref(),
+               tuple((n, t.dtype, tuple(t.shape)) for n, t in values.items()))
+        entry = self.compiled.get(key)
+        if entry is None:
+            if len(self.compiled) >= opt.MAX_COMPILED_STEPS:
+                self.compiled.clear()
+            with tf.init_scope():
+                entry = _CompiledStep(self.trace(pairs, global_step, values, True,
+                                                 returns_step=True), True)
+            self.compiled[key] = entry
+        flat: list[tf.Tensor] = []
+        for g, _ in pairs:
+            flat += [g.values, g.indices] if isinstance(g, tf.IndexedSlices) else [g]
+        with tf.control_dependencies(checks):
+            return tf.group(entry.fn(*flat, *values.values()))
 
     def _build_step_no_result(self, *args: Any) -> None:
         self.build_step(*args)

@@ -20,7 +20,9 @@ What differs from TF1 (and why):
   (``ResourceApplyAdam``...) do. Schedules are traced with the step and Python callables are
   called every step and passed in, so neither retraces. By default
   (``opt.jit_compile = "auto"``) a step is compiled when it moves 65,536 elements or more;
-  ``True``/``False`` force it. Inside your own ``tf.function`` the hooks run in your graph.
+  ``True``/``False`` force it. Inside your own ``tf.function`` a step that would be compiled
+  eagerly is the same compiled step, called from your graph; other steps run their hooks in
+  your graph.
 * ``gate_gradients`` is validated (TF1 silently ignores it in eager mode).
 * ``opt.check_numerics = True`` (opt-in) refuses to apply NaN/Inf gradients and out-of-range
   values of scheduled or callable hyperparameters.

@@ -404,6 +404,71 @@ def test_inside_tf_function_equals_eager(name, jit):
     assert not np.allclose(eager[1], run_initial_emb())
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_a_large_step_inside_a_learners_tf_function_is_one_compiled_step(name):
+    """A dense step the eager path compiles is, inside the learner's tf.function, the same
+    kind of compiled step called from the learner's graph (engine.apply_fused_in_function):
+    its result equals the eager step's, with a schedule resolved in the learner's graph, and it
+    is traced once however often the learner's function is retraced."""
+    n = lt.Optimizer.XLA_MIN_ELEMENTS
+    schedule = tf.keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
+
+    def run(mode):
+        rng = np.random.default_rng(0)
+        w = tf.Variable(rng.standard_normal([n // 64, 64]).astype(np.float32))
+        step = tf.Variable(0, dtype=tf.int64)
+        opt = make(name, step, learning_rate=schedule)
+        grads = [tf.constant(rng.standard_normal([n // 64, 64]).astype(np.float32)) for _ in range(3)]
+
+        def one_step(g):
+            opt.apply_gradients([(g, w)], global_step=step)
+
+        fn = one_step if mode == "eager" else tf.function(one_step)
+        for g in grads:
+            fn(g)
+        return w.numpy(), int(step.numpy()), opt, one_step, grads
+
+    eager_w, eager_step, *_ = run("eager")
+    w, step, opt, one_step, grads = run("function")
+    np.testing.assert_allclose(w, eager_w, rtol=1e-5, atol=1e-6)
+    assert step == eager_step == 3
+    assert [k[0] for k in opt._engine.compiled] == ["in_function"]
+    assert opt._engine.trace_count == 1
+    # a new tf.function around the same step (a retrace) reuses the compiled step
+    tf.function(one_step)(grads[0])
+    assert opt._engine.trace_count == 1
+
+
+def test_a_step_inside_tf_function_returns_an_operation():
+    w = tf.Variable(tf.ones([lt.Optimizer.XLA_MIN_ELEMENTS]))
+    opt = lt.GradientDescentOptimizer(0.5)
+    seen = []
+
+    @tf.function
+    def train(g):
+        op = opt.apply_gradients([(g, w)])
+        seen.append(op)
+        return tf.constant(0)
+
+    train(tf.ones([lt.Optimizer.XLA_MIN_ELEMENTS]))
+    assert isinstance(seen[0], tf.Operation)
+    np.testing.assert_allclose(w.numpy(), 0.5)
+
+
+def test_jit_compile_false_keeps_the_step_out_of_xla_inside_tf_function():
+    w = tf.Variable(tf.ones([lt.Optimizer.XLA_MIN_ELEMENTS]))
+    opt = lt.GradientDescentOptimizer(0.5)
+    opt.jit_compile = False
+
+    @tf.function
+    def train(g):
+        opt.apply_gradients([(g, w)])
+
+    train(tf.ones([lt.Optimizer.XLA_MIN_ELEMENTS]))
+    assert not any(k[0] == "in_function" for k in opt._engine.compiled)
+    np.testing.assert_allclose(w.numpy(), 0.5)
+
+
 def run_initial_emb():
     tf.keras.utils.set_random_seed(0)
     tf.random.normal([4, 3])
