@@ -9,13 +9,15 @@ as under nbval and JupyterLab) and measures:
   anything it starts, e.g. TensorBoard), sampled every 0.2 s with psutil; this is the figure the
   course's 1200 MB target and the hub sizing use. The processes in the tree at that sample are
   listed under the table when there was more than one;
-- **peak PSS** (extra column, not the target): the same tree's proportional set size from
-  ``/proc/<pid>/smaps_rollup`` at the same samples. RSS counts a page of a shared library in every
-  process that maps it, so two processes that both load TensorFlow (~0.4 GB of
-  ``libtensorflow_cc.so.2`` resident in each) count it twice; PSS divides each shared page among all
-  the processes on the machine that map it. On a hub where many learners' kernels load the same
-  TensorFlow files it is closer to what each learner really adds; on a shared machine it depends on
-  what else is running, so it is indicative only;
+- **peak with shared pages once** (extra column, not the target): at the same samples, the
+  kernel's RSS plus the USS (pages no other process maps, from ``/proc/<pid>/smaps_rollup``) of
+  each process it started. RSS counts a page of a shared library in every process that maps it:
+  a child that loads TensorFlow again (09_saver's fresh process, ~0.4 GB of
+  ``libtensorflow_cc.so.2`` resident) counts those pages a second time although the machine holds
+  them once. This column counts them once, in the kernel (approximately: a child's page that a
+  process outside the tree also maps is left out too). (PSS was tried first and dropped: it
+  divides shared pages among every process on the machine that maps them, so on a shared
+  machine the same notebook read 512-892 MB depending on what else was running.)
 - **first widget**: seconds from asking for the kernel until the first widget is displayed
   (the first ``application/vnd.jupyter.widget-view+json`` output), i.e. what a learner waits
   after "Run All" before a slider appears;
@@ -77,7 +79,7 @@ class Measurement:
     seconds: float
     peak_rss: int
     first_widget_s: float | None
-    peak_pss: int | None = None
+    peak_shared_once: int | None = None
     at_peak: tuple[tuple[str, int], ...] = ()  # (process, RSS) in the tree at the RSS peak
 
     def learners_per_hub(self, headroom: float) -> int:
@@ -97,16 +99,18 @@ class TimedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def pss(pid: int) -> int | None:
-    """Proportional set size in bytes (Linux ``smaps_rollup``), None where it cannot be read."""
+def uss(pid: int) -> int | None:
+    """Unique set size in bytes (private clean + dirty pages, Linux ``smaps_rollup``), None if unreadable."""
+    total, found = 0, False
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    total += int(line.split()[1]) * 1024
+                    found = True
     except OSError:
-        pass
-    return None
+        return None
+    return total if found else None
 
 
 def label(proc: psutil.Process, root_pid: int) -> str:
@@ -126,13 +130,13 @@ def label(proc: psutil.Process, root_pid: int) -> str:
 
 
 class TreeSampler(threading.Thread):
-    """Samples the RSS (and PSS) of the kernel process and all its descendants until stopped."""
+    """Samples the RSS of the kernel process and all its descendants (and its children's USS) until stopped."""
 
     def __init__(self, client: NotebookClient, interval: float = 0.2):
         super().__init__(daemon=True)
         self.client, self.interval = client, interval
         self.peak = 0
-        self.peak_pss: int | None = None
+        self.peak_shared_once: int | None = None
         self.at_peak: tuple[tuple[str, int], ...] = ()
         self.done = threading.Event()
 
@@ -148,7 +152,7 @@ class TreeSampler(threading.Thread):
                 try:
                     root = psutil.Process(pid)
                     procs = [root, *root.children(recursive=True)]
-                    total, total_pss, seen = 0, 0, []
+                    total, shared_once, seen = 0, 0, []
                     for p in procs:
                         try:
                             rss = p.memory_info().rss
@@ -156,11 +160,15 @@ class TreeSampler(threading.Thread):
                             continue
                         total += rss
                         seen.append((label(p, pid), rss))
-                        total_pss += pss(p.pid) or 0
+                        if p.pid == pid:
+                            shared_once += rss
+                        else:  # what the child holds that no other process maps (e.g. not the kernel's TF)
+                            unique = uss(p.pid)
+                            shared_once += rss if unique is None else unique
                     if total > self.peak:
                         self.peak, self.at_peak = total, tuple(seen)
-                    if total_pss:
-                        self.peak_pss = max(self.peak_pss or 0, total_pss)
+                    if shared_once:
+                        self.peak_shared_once = max(self.peak_shared_once or 0, shared_once)
                 except psutil.NoSuchProcess:
                     pass
             self.done.wait(self.interval)
@@ -195,7 +203,7 @@ def measure(path: Path, timeout: int) -> Measurement:
         sampler.done.set()
         sampler.join()
     return Measurement(path.name, status, seconds, sampler.peak, client.first_widget,
-                       sampler.peak_pss, sampler.at_peak)
+                       sampler.peak_shared_once, sampler.at_peak)
 
 
 def machine() -> str:
@@ -286,14 +294,14 @@ def render(rows: list[Measurement], headroom: float, load: tuple[str, str], took
         f"{headroom:.0%} of the memory is left as headroom for the OS, the single-user Jupyter "
         "servers and spikes; one running kernel per learner.",
         "",
-        f"| Notebook | Status | Run time (min) | Peak RSS of kernel tree (MB) | Time to first widget (s) | Learners per {HUB_GB} GB | Peak PSS of kernel tree (MB) |",
+        f"| Notebook | Status | Run time (min) | Peak RSS of kernel tree (MB) | Time to first widget (s) | Learners per {HUB_GB} GB | Peak, shared pages once (MB) |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         widget = f"{r.first_widget_s:.1f}" if r.first_widget_s is not None else "no widgets"
-        pss_mb = f"{r.peak_pss / 1e6:.0f}" if r.peak_pss else "?"
+        once = f"{r.peak_shared_once / 1e6:.0f}" if r.peak_shared_once else "?"
         lines.append(f"| {r.notebook} | {r.status} | {r.seconds / 60:.2f} | {r.peak_rss / 1e6:.0f} "
-                     f"| {widget} | {r.learners_per_hub(headroom)} | {pss_mb} |")
+                     f"| {widget} | {r.learners_per_hub(headroom)} | {once} |")
     if rows:
         worst = max(rows, key=lambda r: r.peak_rss)
         total = sum(r.seconds for r in rows)
@@ -313,11 +321,11 @@ def render(rows: list[Measurement], headroom: float, load: tuple[str, str], took
                       "(RSS of each process at the sample with the largest sum):", ""]
             lines += [f"- `{r.notebook}`: " + "; ".join(f"{name} {rss / 1e6:.0f} MB" for name, rss in r.at_peak)
                       for r in several]
-        lines += ["", "Peak PSS (last column) counts each page of a shared library once across the processes "
-                  "that map it (divided among them) instead of once per process as RSS does: two processes "
-                  "that both load TensorFlow share about 0.4 GB of its library. It is shown for information; "
-                  "the target and the sizing above use RSS. PSS divides among all processes on the machine, "
-                  "so on a busy machine it reads lower than on a quiet one."]
+        lines += ["", "Last column, for information only (the target and the sizing above use RSS): the "
+                  "kernel's RSS plus what each process it started holds that no other process maps (its "
+                  "USS). RSS counts a shared library's pages in every process that maps it, so a child "
+                  "that loads TensorFlow again counts about 0.4 GB of the library the kernel already holds; "
+                  "the machine holds those pages once."]
     if hub:
         lines += render_hub(hub, rows, headroom)
     return "\n".join(lines) + "\n"
