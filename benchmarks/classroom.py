@@ -8,7 +8,11 @@ as under nbval and JupyterLab) and measures:
 - **peak RSS**: the largest resident memory of the kernel's whole process tree (the kernel and
   anything it starts, e.g. TensorBoard), sampled every 0.2 s with psutil; this is the figure the
   course's 1200 MB target and the hub sizing use. The processes in the tree at that sample are
-  listed under the table when there was more than one;
+  listed under the table when there was more than one. One process is left out of a sample: a
+  child that still shares its parent's memory (``subprocess`` starts programs with vfork, so for
+  the moment between vfork and exec the child *is* the kernel's memory, and its RSS reads the
+  same ~0.9 GB again); Linux's kcmp(KCMP_VM) tells which. Without this a sample that fell in that
+  window once doubled 09_saver's kernel (1891 MB: 945 + 945);
 - **peak with shared pages once** (extra column, not the target): at the same samples, the
   kernel's RSS plus the USS (pages no other process maps, from ``/proc/<pid>/smaps_rollup``) of
   each process it started. RSS counts a page of a shared library in every process that maps it:
@@ -44,6 +48,7 @@ the load average at the start and at the end.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import datetime as dt
 import json
 import math
@@ -113,6 +118,21 @@ def uss(pid: int) -> int | None:
     return total if found else None
 
 
+_libc = None
+
+
+def shares_memory(pid: int, other: int) -> bool:
+    """True when two processes use the very same memory (Linux kcmp(2), KCMP_VM), as a vfork child does
+    until it calls exec. False when they do not, or when it cannot be told (not Linux x86-64, no kcmp)."""
+    global _libc
+    if sys.platform != "linux" or platform.machine() != "x86_64":
+        return False
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    sys_kcmp, kcmp_vm = 312, 1  # asm/unistd_64.h, linux/kcmp.h
+    return _libc.syscall(sys_kcmp, pid, other, kcmp_vm, 0, 0) == 0
+
+
 def label(proc: psutil.Process, root_pid: int) -> str:
     """A short name for a process of the tree: "kernel", or its command line cut to 60 characters."""
     if proc.pid == root_pid:
@@ -155,6 +175,8 @@ class TreeSampler(threading.Thread):
                     total, shared_once, seen = 0, 0, []
                     for p in procs:
                         try:
+                            if p.pid != pid and shares_memory(p.ppid(), p.pid):
+                                continue  # vfork'd, not yet exec'd: its parent's memory, counted there
                             rss = p.memory_info().rss
                         except (psutil.NoSuchProcess, psutil.AccessDenied):
                             continue

@@ -91,6 +91,20 @@ def test_sampler_sees_the_whole_process_tree():
     assert sampler.peak_shared_once is not None and 80_000_000 < sampler.peak_shared_once <= sampler.peak
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="kcmp(2) is Linux's")
+def test_shares_memory_tells_a_thread_from_a_forked_child():
+    import os
+    import threading
+
+    assert classroom.shares_memory(os.getpid(), threading.get_native_id())  # a thread: the same memory
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+    try:
+        assert not classroom.shares_memory(os.getpid(), child.pid)  # exec'd: its own memory
+    finally:
+        child.kill()
+        child.wait()
+
+
 def write_notebook(path: Path, *sources: str) -> Path:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
