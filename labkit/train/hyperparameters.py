@@ -5,6 +5,8 @@ Introduced with the optimizers in notebooks/03a_optimizers.ipynb. The declaratio
 source for: the constructor's checks (``check_all``), the per-step checks of scheduled values
 (``check_numerics``), the sliders of ``labkit.teaching.widgets`` and what makes the playground rebuild
 an optimizer (``tensor=False``: read in Python when the step is built).
+
+``Hypers`` is the other end: one step's values, as an update rule receives them.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from labkit.train.validation import check_bool, check_number
+import tensorflow as tf
+
+from labkit.train.validation import check_bool, check_number, is_number, takes_argument
 
 __all__ = [
     "ACCUMULATOR", "ACCUMULATOR_OR_ZERO", "EPSILON", "FLAG", "FRACTION", "LEARNING_RATE",
-    "POWER", "STRENGTH", "Hyperparameter", "Kind", "check_all",
+    "POWER", "STRENGTH", "Hyperparameter", "Hypers", "Kind", "check_all", "resolve",
 ]
 
 
@@ -98,3 +102,59 @@ def check_all(declared: tuple[Hyperparameter, ...], values: Mapping[str, Any]) -
         if value is None and h.optional:
             continue
         h.check(value)
+
+
+class Hypers:
+    """One step's hyperparameters, as ``_update_rule`` receives them (its ``h``).
+
+    ``h.learning_rate`` is the learning rate at this step (a float, a schedule's value at the
+    step, a callable's or a variable's current value), as a tensor of the updated variable's
+    dtype: float hyperparameters are float32 tensors cast to that dtype, as in TF1, so a
+    float64 variable sees float32-rounded values. The names are those declared with
+    ``_set_hyper`` plus what ``_prepare`` adds (Adam's ``beta1_power``...).
+
+        >>> import tensorflow as tf
+        >>> h = Hypers({"learning_rate": tf.constant(0.1)}, tf.float64)
+        >>> h.learning_rate.dtype.name, round(float(h.learning_rate), 9)
+        ('float64', 0.100000001)
+        >>> h.momentum
+        Traceback (most recent call last):
+        ...
+        AttributeError: no hyperparameter 'momentum' at this step; there are: ['learning_rate']
+    """
+
+    __slots__ = ("_values", "_dtype")
+
+    def __init__(self, values: dict[str, tf.Tensor], dtype: tf.DType) -> None:
+        self._values, self._dtype = values, dtype
+
+    def __getattr__(self, name: str) -> tf.Tensor:
+        try:
+            value = self._values[name]
+        except KeyError:
+            raise AttributeError(f"no hyperparameter {name!r} at this step; there are: "
+                                 f"{sorted(self._values)}") from None
+        return tf.cast(value, self._dtype)
+
+
+def resolve(value: Any, step: tf.Tensor, constants: dict[Any, tf.Tensor]) -> tf.Tensor:
+    """One hyperparameter's value at ``step`` as a tensor: a float, a 0-argument callable, a
+    schedule of the step (a Keras schedule or a 1-argument callable), a variable or a tensor.
+
+    Python floats become float32 tensors (kept in ``constants``, created once, eagerly) and
+    are cast to each variable's dtype by ``Hypers``, exactly as TF1 does (so float64
+    variables see float32-rounded hyperparameters).
+    """
+    if isinstance(value, tf.keras.optimizers.schedules.LearningRateSchedule):
+        value = value(step)
+    elif callable(value) and not isinstance(value, tf.Variable):
+        value = value(step) if takes_argument(value) else value()
+    if isinstance(value, tf.Variable):
+        return value.read_value()
+    if is_number(value):
+        key = (type(value), value)
+        if key not in constants:
+            with tf.init_scope():
+                constants[key] = tf.convert_to_tensor(value)
+        return constants[key]
+    return tf.convert_to_tensor(value)

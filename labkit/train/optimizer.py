@@ -50,10 +50,11 @@ import tensorflow as tf
 from labkit._tf_private import Trackable, checkpoint_position_value
 from labkit.train import validation
 from labkit.train.engine import StepEngine
-from labkit.train.validation import check_gate, is_number
+from labkit.train.hyperparameters import Hypers, resolve
+from labkit.train.validation import check_gate, takes_argument
 from labkit.train.variables import as_tf_variable, deduplicate_indexed_slices, var_key
 
-__all__ = ["Hypers", "Optimizer"]
+__all__ = ["Optimizer"]
 
 Hyper: TypeAlias = "float | Callable[..., Any] | tf.Tensor"
 
@@ -177,27 +178,8 @@ class Optimizer(Trackable):
         self._hyper_values[name] = value
 
     def _resolve(self, value: Any, step: tf.Tensor) -> tf.Tensor:
-        """A float, a 0-argument callable, or a schedule of the step -> a tensor (TF1 dtypes).
-
-        Python floats become float32 tensors and are cast to each variable's dtype in the
-        hooks, exactly as TF1 does (so float64 variables see float32-rounded hyperparameters).
-        """
-        if isinstance(value, tf.keras.optimizers.schedules.LearningRateSchedule):
-            value = value(step)
-        elif callable(value) and not isinstance(value, tf.Variable):
-            if _takes_argument(value):
-                value = value(step)
-            else:
-                value = value()
-        if isinstance(value, tf.Variable):
-            return value.read_value()
-        if is_number(value):
-            key = (type(value), value)
-            if key not in self._constants:
-                with tf.init_scope():
-                    self._constants[key] = tf.convert_to_tensor(value)
-            return self._constants[key]
-        return tf.convert_to_tensor(value)
+        """A float, a 0-argument callable, or a schedule of the step -> a tensor (TF1 dtypes)."""
+        return resolve(value, step, self._constants)
 
     def _prepare(self) -> None:
         """Resolve every declared hyperparameter into ``self._hyper_t`` (tensors)."""
@@ -405,7 +387,7 @@ class Optimizer(Trackable):
                     raise TypeError("`var_list` must contain tf.Variable (or Keras) variables "
                                     f"or tensors. Received: {original!r}")
         if callable(loss):
-            if _takes_argument(loss):
+            if takes_argument(loss):
                 raise TypeError("`loss` must be a callable taking no arguments (it is called as "
                                 f"loss()). Received: loss={loss!r} with signature "
                                 f"{inspect.signature(loss)}")
@@ -592,47 +574,3 @@ class Optimizer(Trackable):
 
     def __repr__(self) -> str:
         return f"<labkit.train.{type(self).__name__} name={self._name!r}>"
-
-
-class Hypers:
-    """One step's hyperparameters, as ``_update_rule`` receives them (its ``h``).
-
-    ``h.learning_rate`` is the learning rate at this step (a float, a schedule's value at the
-    step, a callable's or a variable's current value), as a tensor of the updated variable's
-    dtype: float hyperparameters are float32 tensors cast to that dtype, as in TF1, so a
-    float64 variable sees float32-rounded values. The names are those declared with
-    ``_set_hyper`` plus what ``_prepare`` adds (Adam's ``beta1_power``...).
-
-        >>> import tensorflow as tf
-        >>> h = Hypers({"learning_rate": tf.constant(0.1)}, tf.float64)
-        >>> h.learning_rate.dtype.name, round(float(h.learning_rate), 9)
-        ('float64', 0.100000001)
-        >>> h.momentum
-        Traceback (most recent call last):
-        ...
-        AttributeError: no hyperparameter 'momentum' at this step; there are: ['learning_rate']
-    """
-
-    __slots__ = ("_values", "_dtype")
-
-    def __init__(self, values: dict[str, tf.Tensor], dtype: tf.DType) -> None:
-        self._values, self._dtype = values, dtype
-
-    def __getattr__(self, name: str) -> tf.Tensor:
-        try:
-            value = self._values[name]
-        except KeyError:
-            raise AttributeError(f"no hyperparameter {name!r} at this step; there are: "
-                                 f"{sorted(self._values)}") from None
-        return tf.cast(value, self._dtype)
-
-
-def _takes_argument(fn: Callable[..., Any]) -> bool:
-    """True when ``fn`` requires one positional argument (a schedule of the step)."""
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return False
-    required = [p for p in sig.parameters.values()
-                if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(required) >= 1

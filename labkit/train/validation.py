@@ -7,8 +7,10 @@ or ValueError that names the argument and the value received, raised before anyt
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
+from collections.abc import Callable
 from typing import Any, TypeGuard
 
 import numpy as np
@@ -236,3 +238,14 @@ def check_global_step(global_step: Any) -> None:
         raise TypeError("`global_step` must be an integer variable (int32 or int64). "
                         f"Received: global_step={global_step.name} of dtype "
                         f"{global_step.dtype.base_dtype.name}")
+
+
+def takes_argument(fn: Callable[..., Any]) -> bool:
+    """True when ``fn`` requires one positional argument (a schedule of the step)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    required = [p for p in sig.parameters.values()
+                if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(required) >= 1
