@@ -20,7 +20,9 @@ from __future__ import annotations
 import argparse
 import ast
 import re
+import string
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 import polib
@@ -143,6 +145,82 @@ def problems(package: Path = PACKAGE, locale_dir: Path = LOCALE_DIR) -> list[str
     if not mo.exists() or mo.read_bytes() != compile_mo(po):
         found.append(f"{mo} is not the compiled {path.name} (run update)")
     return found
+
+
+# --- feedback already printed in English, in the learner's language -----------------------
+
+_FEEDBACK_PREFIXES = ("Correct: ", "Not yet: ")
+
+
+@lru_cache(maxsize=4)
+def _patterns(locale_dir: Path = LOCALE_DIR) -> tuple[tuple[re.Pattern[str], str, int], ...]:
+    """``(regex of the English msgid, msgstr, specificity)``, most specific first.
+
+    Each ``{field}`` of a msgid becomes a lazy group (a repeated field, a back-reference).
+    """
+    po = polib.pofile(str(catalog_path(locale_dir)))
+    found = []
+    for entry in po.translated_entries():
+        if entry.obsolete:
+            continue
+        regex, names, literal = "", [], 0
+        for text, field, _spec, _conv in string.Formatter().parse(entry.msgid):
+            regex += re.escape(text)
+            literal += len(text)
+            if field is None:
+                continue
+            if not field.isidentifier():
+                regex, literal = "", -1  # not a format string (a dict literal in the text)
+                break
+            regex += f"(?P={field})" if field in names else f"(?P<{field}>.+?)"
+            names.append(field)
+        if literal < 0:
+            found.append((re.compile(re.escape(entry.msgid)), entry.msgstr, len(entry.msgid)))
+            continue
+        if names and literal < 3:  # "{problems}." would match almost any text
+            continue
+        found.append((re.compile(regex), entry.msgstr, literal))
+    found.sort(key=lambda t: -t[2])
+    return tuple(found)
+
+
+def _fill(msgstr: str, values: dict[str, str], locale_dir: Path) -> str:
+    """``msgstr`` with each ``{field...}`` replaced by the (translated) English value."""
+    out = []
+    for text, field, _spec, _conv in string.Formatter().parse(msgstr):
+        out.append(text)
+        if field is not None:
+            value = values[field]
+            # a value that is itself a message (a step's name, "validation") is translated too
+            out.append(_localize_message(value, locale_dir))
+    return "".join(out)
+
+
+def _localize_message(text: str, locale_dir: Path) -> str:
+    for pattern, msgstr, _n in _patterns(locale_dir):
+        match = pattern.fullmatch(text)
+        if match:
+            return _fill(msgstr, match.groupdict(), locale_dir) if match.groupdict() else msgstr
+    return text
+
+
+def localize_output(text: str, locale_dir: Path = LOCALE_DIR) -> str:
+    """``text`` (a cell's printed output) with each line of exercise feedback in Chinese.
+
+    For the Chinese edition's checked outputs: the English notebook's output holds lines
+    ``Correct: ...`` / ``Not yet: ...`` (``str(Feedback)``) that a kernel running the zh_CN
+    notebook prints in Chinese. Each such line is matched against the catalog's msgids (their
+    ``{fields}`` read back from the English) and rebuilt from the translation, with values
+    that are themselves messages (``Step 1 (data split)``) translated too. Other lines, and a
+    feedback line no msgid matches, are returned unchanged.
+    """
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        for prefix in _FEEDBACK_PREFIXES:
+            if line.startswith(prefix):
+                head = _localize_message(prefix, locale_dir)
+                lines[i] = head + _localize_message(line[len(prefix):], locale_dir)
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

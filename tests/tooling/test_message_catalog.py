@@ -92,3 +92,64 @@ def test_an_f_string_msgid_is_refused(tmp_path):
 ])
 def test_placeholders(text, fields):
     assert mc.placeholders(text) == sorted(fields)
+
+
+# --- localize_output: English feedback in a checked output, as a zh_CN kernel prints it ---
+
+def _digits_split():
+    import numpy as np
+
+    def part(start, n):
+        return np.arange(start * 64, (start + n) * 64, dtype=np.float32).reshape(n, 64), np.arange(n) % 10
+
+    return (*part(0, 30), *part(30, 10), *part(40, 20))
+
+
+def _cases():
+    import numpy as np
+
+    from labkit.data import Split
+    from labkit.teaching.exercises import capstone, distribute, minimize, optimizers, start
+
+    digits = Split(np.zeros((6, 2)), np.array([3, 1, 1, 0, 2, 2]), np.zeros((5, 2)), np.array([3, 3, 1, 0, 3]))
+    results = {"AdamOptimizer": {"accuracy": 0.95, "loss": 0.2}, "FtrlOptimizer": {"accuracy": 0.9, "loss": 0.1}}
+    x_tr, y_tr, x_va, y_va, x_te, y_te = _digits_split()
+    return {
+        "class count None": lambda: start.check_class_count(digits, 3, None),
+        "class count right": lambda: start.check_class_count(digits, 3, 3),
+        "class count train": lambda: start.check_class_count(digits, 3, 1),
+        "class count array": lambda: start.check_class_count(digits, 3, np.array([1, 2])),
+        "split right": lambda: capstone.check_split(x_tr, y_tr, x_va, y_va, x_te, y_te),
+        "split overlap": lambda: capstone.check_split(x_tr, y_tr, x_tr[:10], y_tr[:10], x_te, y_te),
+        "split missing": lambda: capstone.check_split(x_tr, y_tr, None, y_va, x_te, y_te),
+        "split empty": lambda: capstone.check_split(x_tr, y_tr, x_va[:0], y_va[:0], x_te, y_te),
+        "resume right": lambda: capstone.check_resume_step(40, 47, 10),
+        "resume lost": lambda: capstone.check_resume_step(47, 47, 10),
+        "ratio right": lambda: distribute.check_local_mean_ratio(2.0, 2.0, 2),
+        "ratio one": lambda: distribute.check_local_mean_ratio(1.0, 2.0, 2),
+        "minimize right": lambda: minimize.check_minimize_prediction(minimize.minimize_answer()),
+        "minimize b": lambda: minimize.check_minimize_prediction({**minimize.minimize_answer(), "b": 0.8}),
+        "best right": lambda: optimizers.check_best_optimizer("Adam", results),
+        "best by loss": lambda: optimizers.check_best_optimizer("Ftrl", results),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_cases()))
+def test_localize_output_gives_what_a_chinese_kernel_prints(case):
+    from labkit import i18n
+
+    check = _cases()[case]
+    try:
+        i18n.set_language("en")
+        english = f"before\n{check()}\nafter"
+        i18n.set_language("zh_CN")
+        chinese = f"before\n{check()}\nafter"
+    finally:
+        i18n.set_language(None)
+    assert chinese != english
+    assert mc.localize_output(english) == chinese
+
+
+def test_localize_output_leaves_other_lines_alone():
+    text = "Correct answers: 3\nNot yet: something no message says\nloss 0.25\n"
+    assert mc.localize_output(text) == "Correct answers: 3\n还不对：something no message says\nloss 0.25\n"

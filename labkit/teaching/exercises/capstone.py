@@ -95,11 +95,12 @@ def check_split(x_train: Any, y_train: Any, x_val: Any, y_val: Any, x_test: Any,
     step = _(_STEP["data split"])
     parts = {"training": (x_train, y_train), "validation": (x_val, y_val), "test": (x_test, y_test)}
     names = {"training": ("x_train", "y_train"), "validation": ("x_val", "y_val"), "test": ("x_test", "y_test")}
+    shown = {"training": _("training"), "validation": _("validation"), "test": _("test")}
     arrays = {}
     for part, (x, y) in parts.items():
         for name, value in zip(names[part], (x, y), strict=True):
             if value is None:
-                return _missing(step, name, _("fill in the {part} set (features x, labels y).").format(part=part))
+                return _missing(step, name, _("fill in the {part} set (features x, labels y).").format(part=shown[part]))
         x, y = np.asarray(x), np.asarray(y)
         nx, ny = names[part]
         if x.ndim != 2 or x.shape[1] != NUM_FEATURES:
@@ -109,7 +110,7 @@ def check_split(x_train: Any, y_train: Any, x_val: Any, y_val: Any, x_test: Any,
             return hint(_("{step}: `{ny}` has shape {shape} but `{nx}` has {n_x} rows: one label per image, shape "
                           "(n,).").format(step=step, ny=ny, shape=y.shape, nx=nx, n_x=len(x)))
         if len(x) == 0:
-            return hint(_("{step}: the {part} set is empty.").format(step=step, part=part))
+            return hint(_("{step}: the {part} set is empty.").format(step=step, part=shown[part]))
         if not np.issubdtype(y.dtype, np.integer):
             return hint(_("{step}: `{ny}` has dtype {dtype}; labels are the integers 0-9.").format(step=step, ny=ny, dtype=y.dtype))
         arrays[part] = (x, y)
@@ -119,17 +120,19 @@ def check_split(x_train: Any, y_train: Any, x_val: Any, y_val: Any, x_test: Any,
         shared = len(rows[a] & rows[b])
         if shared:
             return hint(_("{step}: the {a} set overlaps the {b} set: {shared} images are in both. Split one "
-                          "shuffled list of indices into disjoint pieces (np.split).").format(step=step, a=a, b=b, shared=shared))
+                          "shuffled list of indices into disjoint pieces (np.split).").format(step=step, a=shown[a], b=shown[b], shared=shared))
     for part, (x, _y) in arrays.items():
         if len(rows[part]) != len(x):
-            return hint(_("{step}: the {part} set holds {value} repeated images: take each index once.").format(step=step, part=part, value=len(x) - len(rows[part])))
+            return hint(_("{step}: the {part} set holds {value} repeated images: take each index once.").format(step=step, part=shown[part], value=len(x) - len(rows[part])))
     for part, (_x, y) in arrays.items():
         missing = sorted(set(range(NUM_CLASSES)) - set(np.unique(y).tolist()))
         if missing:
-            return hint(_("{step}: the {part} set has no examples of digit(s) {missing}: shuffle before you split.").format(step=step, part=part, missing=missing))
-    sizes = ", ".join(f"{part} {len(x)}" for part, (x, _y) in arrays.items())
-    return passed(_("{step}: {sizes} images of {NUM_FEATURES} pixels; no image is in two sets, and every "
-                    "digit 0-9 appears in each.").format(step=step, sizes=sizes, NUM_FEATURES=NUM_FEATURES))
+            return hint(_("{step}: the {part} set has no examples of digit(s) {missing}: shuffle before you split.").format(step=step, part=shown[part], missing=missing))
+    n = {part: len(x) for part, (x, _y) in arrays.items()}
+    return passed(_("{step}: training {n_train}, validation {n_val}, test {n_test} images of {NUM_FEATURES} "
+                    "pixels; no image is in two sets, and every digit 0-9 appears in each.").format(
+                        step=step, n_train=n["training"], n_val=n["validation"], n_test=n["test"],
+                        NUM_FEATURES=NUM_FEATURES))
 
 
 # --- step 2: model and loss --------------------------------------------------------------
