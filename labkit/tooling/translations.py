@@ -5,7 +5,10 @@ Each English lesson ``notebooks/NN_name.ipynb`` has one catalog
 cell, so a changed English cell is a new msgid and its old translation is kept as an
 obsolete entry, ``#~``, for the translator to revise). ``notebooks/zh_CN/NN_name.ipynb`` is
 *generated* from the English notebook and the catalog: markdown cells translated, code cells
-(source, tags and checked outputs) copied unchanged. Nobody edits a zh_CN notebook by hand.
+(source, tags and checked outputs) copied unchanged, except the exercise feedback in checked
+outputs, which a kernel running a zh_CN notebook prints in Chinese (labkit.i18n) and which is
+therefore translated through labkit's own catalog (:func:`localized_outputs`). Nobody edits a
+zh_CN notebook by hand.
 
     python -m labkit.tooling.translations update     # English changed: refresh the catalogs
     python -m labkit.tooling.translations generate   # write notebooks/zh_CN/*.ipynb
@@ -23,12 +26,15 @@ from __future__ import annotations
 
 import argparse
 import copy
+import html
+import re
 import sys
 from pathlib import Path
 
 import nbformat
 import polib
 
+from labkit.tooling.message_catalog import localize_output
 from labkit.tooling.paths import repo_root as lab_root
 
 LANGUAGE = "zh_CN"
@@ -126,6 +132,39 @@ def problems(lesson: Path, root: Path | None = None) -> list[str]:
     return found
 
 
+# Feedback._repr_html_ (labkit/teaching/exercises/feedback.py): the coloured box of a check
+_FEEDBACK_HTML = re.compile(r'(?P<open><div style="[^"]*"><b>)(?P<word>Correct:|Not yet:)</b> '
+                            r"(?P<message>.*)(?P<close></div>)", re.DOTALL)
+
+
+def _localized_feedback_html(text: str) -> str:
+    match = _FEEDBACK_HTML.fullmatch(text)
+    if not match:
+        return text
+    head = localize_output(match["word"] + " ")
+    line = localize_output(f"{match['word']} {html.unescape(match['message'])}")
+    if not line.startswith(head):
+        return text
+    return (f"{match['open']}{head.rstrip()}</b> {html.escape(line[len(head):])}{match['close']}")
+
+
+def localized_outputs(outputs: list) -> list:
+    """A code cell's (checked) outputs as the zh_CN kernel prints them: exercise feedback
+    (``Correct: ...`` / ``Not yet: ...``, text and its HTML box) in Chinese, through labkit's
+    message catalog (:func:`labkit.tooling.message_catalog.localize_output`); everything else,
+    the learner code's own prints included, unchanged."""
+    outputs = copy.deepcopy(outputs)
+    for out in outputs:
+        if out.get("output_type") == "stream":
+            out["text"] = localize_output(out.get("text", ""))
+        data = out.get("data", {})
+        if "text/plain" in data:
+            data["text/plain"] = localize_output(data["text/plain"])
+        if "text/html" in data:
+            data["text/html"] = _localized_feedback_html(data["text/html"])
+    return outputs
+
+
 def translate(lesson: Path, root: Path | None = None) -> nbformat.NotebookNode:
     """The zh_CN notebook: the English one with its markdown cells translated.
 
@@ -142,6 +181,8 @@ def translate(lesson: Path, root: Path | None = None) -> nbformat.NotebookNode:
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.strip():
             cell.source = live[cell.source]
+        elif cell.cell_type == "code":
+            cell.outputs = localized_outputs(cell.get("outputs", []))
     nb.metadata["language"] = LANGUAGE  # read by labkit.i18n (exercise feedback language)
     return nb
 

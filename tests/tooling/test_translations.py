@@ -55,14 +55,19 @@ def code_cells(nb: nbformat.NotebookNode) -> list[dict]:
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_code_cells_are_the_english_ones(lesson):
-    """Same cells in the same order; every code cell (source, tags, outputs) unchanged."""
+    """Same cells in the same order; every code cell (source, tags, metadata) unchanged, and its
+    checked outputs the English ones with only the exercise feedback in Chinese (what the
+    kernel of a zh_CN notebook prints: labkit.i18n follows the notebook's folder)."""
     out = tr.translated_path(lesson, ROOT)
     assert out.exists(), f"{out.relative_to(ROOT)} is missing (run `make translations`)"
     english, chinese = nbformat.read(lesson, as_version=4), nbformat.read(out, as_version=4)
     assert [(c.cell_type, c.get("id")) for c in chinese.cells] == [
         (c.cell_type, c.get("id")) for c in english.cells], "cells differ in kind, id or order"
     for en, zh in zip(code_cells(english), code_cells(chinese), strict=True):
+        en_outputs, zh_outputs = en.pop("outputs"), zh.pop("outputs")
         assert zh == en, f"{out.name} code cell {en['id']} differs from the English one"
+        assert zh_outputs == tr.localized_outputs(en_outputs), (
+            f"{out.name} code cell {en['id']}: outputs differ from the English ones beyond the feedback")
     assert chinese.metadata.get("language") == tr.LANGUAGE
 
 
@@ -81,6 +86,32 @@ def test_chinese_notebooks_run_under_nbval_like_the_english_ones():
     assert "notebooks" in options["testpaths"] and "--nbval-lax" in options["addopts"]
     excluded = options.get("norecursedirs", [])
     assert not any(fnmatch.fnmatch(tr.LANGUAGE, pattern) for pattern in excluded), excluded
+
+
+def test_localized_outputs_translate_only_feedback():
+    """Feedback lines and boxes become what the checkers print in Chinese; nothing else changes."""
+    from labkit import i18n
+    from labkit.teaching.exercises.feedback import hint, passed
+
+    right = passed("3 parameters.")  # a message that is surely not in the catalog stays English
+    english_html = right._repr_html_()
+    outputs = [
+        nbformat.v4.new_output("stream", text="loss: 0.5\nCorrect: 3 parameters.\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": str(right), "text/html": english_html},
+                               execution_count=1),
+        nbformat.v4.new_output("display_data", data={"text/html": "<b>Correct:</b> not a feedback box"}),
+    ]
+    before = json.dumps(outputs)
+    zh = tr.localized_outputs(outputs)
+    assert json.dumps(outputs) == before, "the English outputs are not changed in place"
+    i18n.set_language("zh_CN")
+    try:
+        assert zh[0]["text"] == "loss: 0.5\n" + str(right) + "\n"
+        assert zh[1]["data"] == {"text/plain": str(right), "text/html": right._repr_html_()}
+        assert str(right).startswith("正确") and not str(hint("x")).startswith("Not yet")
+    finally:
+        i18n.set_language(None)
+    assert zh[2] == outputs[2]
 
 
 # --- the module itself, on a synthetic lesson -------------------------------------------------
