@@ -25,6 +25,7 @@ print("keras imported:", "keras" in sys.modules)
 """
 
 
+@pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
 def test_fresh_process_without_model_code_predicts_identically(tmp_path):
     seed_everything(0)
     model = keras.Sequential(

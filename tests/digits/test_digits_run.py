@@ -97,6 +97,7 @@ def test_resume_without_a_checkpoint_starts_at_zero(tmp_path):
     assert r.history == [(5, pytest.approx(r.train_loss))]
 
 
+@pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
 def test_cli_trains_logs_and_checkpoints(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
     cmd = [sys.executable, "-m", "labkit.digits.run", "--optimizer", "GradientDescent",

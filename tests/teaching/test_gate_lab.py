@@ -17,6 +17,7 @@ def small_results():
     return run_gate_lab(trials=4, threads=2, timeout=600, **SMALL)
 
 
+@pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
 def test_every_combination_is_measured(small_results):
     got = [(r.variables, r.mode) for r in small_results]
     assert got == [(k, m) for k in ("ref", "resource") for m in GATE_MODES]
@@ -27,6 +28,7 @@ def test_every_combination_is_measured(small_results):
         assert r.median_step_seconds > 0
 
 
+@pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
 def test_gated_modes_and_resource_variables_are_reproducible(small_results):
     """The claims the notebook checks: these always give exactly one outcome."""
     for r in small_results:
@@ -35,6 +37,7 @@ def test_gated_modes_and_resource_variables_are_reproducible(small_results):
             assert r.max_abs_diff == 0.0, r
 
 
+@pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
 def test_cli_prints_json_and_one_thread_makes_gate_none_reproducible():
     """The command line prints JSON; with one thread nothing runs concurrently, so even
     GATE_NONE with reference variables gives one outcome."""

@@ -1,5 +1,6 @@
 """labkit doctor: each check reports OK/FAIL truthfully, and the command's exit code follows."""
 
+import pytest
 import socket
 import subprocess
 import sys
@@ -50,6 +51,7 @@ def test_table_lists_fix_lines():
     assert "fix:    do this" in table and table.endswith("1 check(s) failed")
 
 
+@pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
 def test_command_exit_code_and_table():
     proc = subprocess.run([sys.executable, "-m", "labkit", "doctor"], capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stdout + proc.stderr

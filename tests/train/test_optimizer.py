@@ -558,6 +558,7 @@ def test_checkpoint_restore_continues_bit_identically(name, tmp_path):
     assert np.array_equal(w3.numpy(), expected[0]) and np.array_equal(emb3.numpy(), expected[1])
 
 
+@pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
 def test_benchmark_quick_runs_and_prints_every_optimizer():
     import subprocess
     import sys
@@ -577,6 +578,7 @@ def test_benchmark_quick_runs_and_prints_every_optimizer():
         assert f"worst ratios on {path}:" in out
 
 
+@pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
 def test_xla_vs_eigen_benchmark_quick_runs_and_prints_its_ratios():
     import subprocess
     import sys
@@ -719,6 +721,7 @@ print(json.dumps(modules))
 @pytest.mark.skipif(not tf.__version__.startswith("2.21."),
                     reason=f"a performance check on XLA's dump of TF 2.21 (file names, emitter "
                            f"names); TensorFlow {tf.__version__} may name them otherwise")
+@pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
 def test_every_dense_xla_step_streams_without_the_tiled_emitter(tmp_path):
     """Every array-sized loop fusion of every optimizer's compiled dense step goes to XLA's
     loop emitter. XLA on CPU (TF 2.21) compiles a fusion without a scalar broadcast with its
@@ -764,6 +767,7 @@ def test_every_dense_xla_step_streams_without_the_tiled_emitter(tmp_path):
     assert not tiled, f"fusions compiled by XLA's tiled emitter: {tiled}"
 
 
+@pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
 def test_autograph_converts_every_optimizer_inside_a_learners_tf_function():
     """A learner's @tf.function step must not print AutoGraph's "could not transform" warning
     (a hook whose body is only a docstring made it do so)."""

@@ -102,6 +102,7 @@ def test_restore_is_exact_with_adam_slots_and_step(tmp_path):
     assert sorted(b[1].get_slot_names()) == ["m", "v"]
 
 
+@pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
 def test_resume_in_a_new_process_is_bit_identical(tmp_path):
     from labkit.tooling import crash_demo
 
