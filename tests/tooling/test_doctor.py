@@ -1,9 +1,10 @@
 """labkit doctor: each check reports OK/FAIL truthfully, and the command's exit code follows."""
 
-import pytest
 import socket
 import subprocess
 import sys
+
+import pytest
 
 from labkit.tooling import doctor
 
