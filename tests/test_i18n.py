@@ -121,3 +121,22 @@ def test_doctor_table_in_chinese():
     chinese = format_table([check_python((3, 9, 1)), Check("x >= 1", "OK", "1")])
     assert "`make setup`" in chinese and "FAIL" in chinese and CHINESE.search(chinese)
     assert "check(s) failed" not in chinese
+
+
+def test_doctor_table_columns_line_up_in_chinese():
+    import unicodedata
+
+    from labkit.tooling.doctor import check_python, check_writable, format_table
+
+    def column_of_status(line: str) -> int:
+        head = line[: line.index("FAIL")] if "FAIL" in line else line[: line.index("OK")]
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in head)
+
+    i18n.set_language("zh_CN")
+    from pathlib import Path
+
+    rows = format_table([check_python((3, 9, 1)), check_python((3, 11, 0)),
+                         check_writable([Path("/proc/no/such/folder")])]).splitlines()
+    status_rows = [r for r in rows if " OK " in r or " FAIL " in r]
+    assert len(status_rows) == 3
+    assert len({column_of_status(r) for r in status_rows}) == 1

@@ -12,6 +12,7 @@ import os
 import socket
 import sys
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,14 +144,25 @@ def run_checks() -> list[Check]:
     return checks
 
 
+def _columns(text: str) -> int:
+    """Terminal columns of ``text``: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` left-aligned in ``width`` terminal columns (``f"{text:<{width}}"`` for ASCII)."""
+    return text + " " * max(0, width - _columns(text))
+
+
 def format_table(checks: list[Check]) -> str:
     """The checks as a plain-text table, with a fix line under each failure."""
-    width = max(len(c.name) for c in checks)
-    lines = [f"{_('check'):<{width}}  {_('status')}  {_('found')}", f"{'-' * width}  ------  -----"]
+    width = max(_columns(c.name) for c in checks)
+    lines = [f"{_pad(_('check'), width)}  {_pad(_('status'), 6)}  {_('found')}",
+             f"{'-' * width}  ------  -----"]
     for c in checks:
-        lines.append(f"{c.name:<{width}}  {c.status:<6}  {c.found}")
+        lines.append(f"{_pad(c.name, width)}  {c.status:<6}  {c.found}")
         if c.fix:
-            lines.append(f"{'':<{width}}  {_('fix:'):<8}{c.fix}")
+            lines.append(f"{'':<{width}}  {_pad(_('fix:'), 8)}{c.fix}")
     failed = sum(c.status == "FAIL" for c in checks)
     lines.append(_("all checks passed") if not failed
                  else _("{failed} check(s) failed").format(failed=failed))
