@@ -140,3 +140,13 @@ def test_doctor_table_columns_line_up_in_chinese():
     status_rows = [r for r in rows if " OK " in r or " FAIL " in r]
     assert len(status_rows) == 3
     assert len({column_of_status(r) for r in status_rows}) == 1
+
+
+def test_an_exercise_error_is_in_the_learners_language_and_names_the_value():
+    from labkit.teaching.exercises.start import check_division_prediction
+
+    with pytest.raises(ValueError, match=r"`prediction` must be one of .*Received: prediction='int64'"):
+        check_division_prediction("int64")
+    i18n.set_language("zh_CN")
+    with pytest.raises(ValueError, match=r"`prediction` 必须是 .* 之一。收到：prediction='int64'"):
+        check_division_prediction("int64")

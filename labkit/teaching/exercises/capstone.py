@@ -196,7 +196,7 @@ def check_optimizer(optimizer: Any, total_steps: int) -> Feedback:
 
     step = _(_STEP["optimizer"])
     if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-        raise ValueError(f"`total_steps` must be an integer >= 1. Received: total_steps={total_steps!r}")
+        raise ValueError(_("`total_steps` must be an integer >= 1. Received: total_steps={total_steps!r}").format(total_steps=total_steps))
     if optimizer is None:
         return _missing(step, "optimizer", _("make a keras.optimizers.Adam(learning_rate=schedule)."))
     if isinstance(optimizer, tf.compat.v1.train.Optimizer) or type(optimizer).__module__.startswith("labkit."):
@@ -470,7 +470,7 @@ def check_resume_prediction(prediction: Any, save_every: int, stopped_at: int,
     """
     for name, value in (("save_every", save_every), ("stopped_at", stopped_at)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
+            raise ValueError(_("`{name}` must be an integer >= 1. Received: {name}={value!r}").format(name=name, value=value))
     expected = (stopped_at // save_every) * save_every
     if prediction is None:
         return hint(_("prediction: `predicted_start` is still None: write the step you expect the resumed run "
@@ -512,7 +512,7 @@ def check_resume_step(save_every: int, interrupted_at: int, answer: Any) -> Feed
     """
     for name, value in (("save_every", save_every), ("interrupted_at", interrupted_at)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
+            raise ValueError(_("`{name}` must be an integer >= 1. Received: {name}={value!r}").format(name=name, value=value))
     expected = (interrupted_at // save_every) * save_every
     if answer is None:
         return hint(_("`answer` is still None: set it to the step number the resumed run starts at."))
@@ -603,7 +603,7 @@ def check_replica_loss_scale(global_batch_size: int, num_replicas: int, answer: 
     """
     for name, value in (("global_batch_size", global_batch_size), ("num_replicas", num_replicas)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
+            raise ValueError(_("`{name}` must be an integer >= 1. Received: {name}={value!r}").format(name=name, value=value))
     if answer is None:
         return hint(_("`answer` is still None: set it to a number."))
     value = _as_int(answer)

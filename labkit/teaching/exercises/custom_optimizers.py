@@ -186,8 +186,8 @@ def check_amsgrad(optimizer_class: Any) -> Feedback:
         return hint(_("define your class AMSGrad(keras.optimizers.Optimizer) and pass it (the class, not an "
                       "instance) to check_amsgrad."))
     if not isinstance(optimizer_class, type):
-        raise TypeError("`optimizer_class` must be a class (pass AMSGrad, not AMSGrad()). "
-                        f"Received: optimizer_class={optimizer_class!r}")
+        raise TypeError(_("`optimizer_class` must be a class (pass AMSGrad, not AMSGrad()). Received: "
+                          "optimizer_class={optimizer_class!r}").format(optimizer_class=optimizer_class))
     if not issubclass(optimizer_class, keras.optimizers.Optimizer):
         return hint(_("{optimizer_class_name} must subclass keras.optimizers.Optimizer, so that "
                       "apply_gradients calls your build() and update_step().").format(optimizer_class_name=optimizer_class.__name__))

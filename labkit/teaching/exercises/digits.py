@@ -39,7 +39,7 @@ def seed_spread(results: Mapping[str, Sequence[float]]) -> float:
     (ddof=1) over its seeds."""
     variances = [np.var(np.asarray(v, float), ddof=1) for v in results.values() if len(v) > 1]
     if not variances:
-        raise ValueError("`results` needs at least two seeds for some optimizer.")
+        raise ValueError(_("`results` needs at least two seeds for some optimizer."))
     return float(np.sqrt(np.mean(variances)))
 
 

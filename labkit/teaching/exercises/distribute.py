@@ -22,9 +22,9 @@ def check_local_mean_ratio(predicted: Any, measured: float, num_replicas: int,
     (the direction of the error inverted).
     """
     if isinstance(num_replicas, bool) or not isinstance(num_replicas, int) or num_replicas < 1:
-        raise ValueError(f"`num_replicas` must be an integer >= 1. Received: num_replicas={num_replicas!r}")
+        raise ValueError(_("`num_replicas` must be an integer >= 1. Received: num_replicas={num_replicas!r}").format(num_replicas=num_replicas))
     if isinstance(measured, bool) or not isinstance(measured, (int, float)) or not math.isfinite(measured):
-        raise ValueError(f"`measured` must be a finite number. Received: measured={measured!r}")
+        raise ValueError(_("`measured` must be a finite number. Received: measured={measured!r}").format(measured=measured))
     if predicted is None:
         return hint(_("`predicted_ratio` is still None: write your prediction (a number) first, then run the "
                       "cell again."))

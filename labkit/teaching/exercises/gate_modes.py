@@ -23,7 +23,7 @@ def count_graph_ops(layers: int) -> dict[str, int]:
     gate_gradients=mode)``, each in its own ``tf.Graph``.
     """
     if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
-        raise ValueError(f"`layers` must be an integer >= 1. Received: layers={layers!r}")
+        raise ValueError(_("`layers` must be an integer >= 1. Received: layers={layers!r}").format(layers=layers))
     import numpy as np
     import tensorflow as tf
 
@@ -47,13 +47,13 @@ def _as_count(name: str, value) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise TypeError(f"`prediction[{name!r}]` must be a whole number of ops. Received: {value!r}")
+        raise TypeError(_("`prediction[{name!r}]` must be a whole number of ops. Received: {value!r}").format(name=name, value=value))
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise TypeError(f"`prediction[{name!r}]` must be a whole number of ops. Received: {value!r}") from None
+        raise TypeError(_("`prediction[{name!r}]` must be a whole number of ops. Received: {value!r}").format(name=name, value=value)) from None
     if number != value:
-        raise TypeError(f"`prediction[{name!r}]` must be a whole number of ops. Received: {value!r}")
+        raise TypeError(_("`prediction[{name!r}]` must be a whole number of ops. Received: {value!r}").format(name=name, value=value))
     return number
 
 
@@ -72,8 +72,8 @@ def check_gate_op_counts(prediction, layers: int = 4) -> Feedback:
     if prediction is None:
         return hint(_("fill in `prediction = {\"GATE_OP\": ..., \"GATE_GRAPH\": ...}` with two numbers first."))
     if not isinstance(prediction, dict):
-        raise TypeError(f"`prediction` must be a dict with keys 'GATE_OP' and 'GATE_GRAPH'. "
-                        f"Received: prediction={prediction!r}")
+        raise TypeError(_("`prediction` must be a dict with keys 'GATE_OP' and 'GATE_GRAPH'. Received: "
+                          "prediction={prediction!r}").format(prediction=prediction))
     op_guess = _as_count("GATE_OP", prediction.get("GATE_OP"))
     graph_guess = _as_count("GATE_GRAPH", prediction.get("GATE_GRAPH"))
     if op_guess is None or graph_guess is None:

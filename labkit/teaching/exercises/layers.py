@@ -19,7 +19,7 @@ def _require_layer(arg: str, value) -> None:
     import keras
 
     if not isinstance(value, keras.layers.Layer):
-        raise TypeError(f"`{arg}` must be a Keras layer. Received: {arg}={value!r}")
+        raise TypeError(_("`{arg}` must be a Keras layer. Received: {arg}={value!r}").format(arg=arg, value=value))
 
 
 def check_dropout_port(layer) -> Feedback:
@@ -93,7 +93,7 @@ def check_batchnorm_training(train_call: Callable) -> Feedback:
         return hint(_("replace None with a function (bn, x) -> output, e.g. a lambda."))
     if not callable(train_call):
         raise TypeError(
-            f"`train_call` must be a function (bn, x) -> output. Received: train_call={train_call!r}"
+            _("`train_call` must be a function (bn, x) -> output. Received: train_call={train_call!r}").format(train_call=train_call)
         )
     import keras
     import tensorflow as tf
@@ -136,7 +136,7 @@ def check_dropout_prediction(kept_value, share_dropped) -> Feedback:
         return hint(_("predict both numbers first: `kept_value` and `share_dropped` (replace None)."))
     for arg, value in (("kept_value", kept_value), ("share_dropped", share_dropped)):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-            raise TypeError(f"`{arg}` must be a number. Received: {arg}={value!r}")
+            raise TypeError(_("`{arg}` must be a number. Received: {arg}={value!r}").format(arg=arg, value=value))
     import keras
     import tensorflow as tf
 

@@ -44,7 +44,7 @@ def exercise_batch() -> LossBatch:
 def _scalar(value) -> float:
     arr = np.asarray(value)
     if arr.size != 1:
-        raise ValueError(f"expected a scalar loss, got shape {arr.shape}")
+        raise ValueError(_("expected a scalar loss, got shape {shape}").format(shape=arr.shape))
     return float(arr.reshape(()))
 
 
@@ -67,7 +67,7 @@ def check_losses_agree(keras_loss) -> Feedback:
         return hint(_("replace None with a tf.keras.losses object, e.g. CategoricalCrossentropy(...)."))
     if not callable(keras_loss):
         raise TypeError(
-            f"`keras_loss` must be a Keras loss object (callable). Received: keras_loss={keras_loss!r}"
+            _("`keras_loss` must be a Keras loss object (callable). Received: keras_loss={keras_loss!r}").format(keras_loss=keras_loss)
         )
     import tensorflow as tf
 
@@ -126,9 +126,9 @@ def check_sparse_labels(labels) -> Feedback:
     try:
         arr = np.asarray(labels)
     except Exception as err:
-        raise TypeError(f"`labels` must be array-like. Received: labels={labels!r}") from err
+        raise TypeError(_("`labels` must be array-like. Received: labels={labels!r}").format(labels=labels)) from err
     if arr.dtype == object:
-        raise TypeError(f"`labels` must be array-like of numbers. Received: labels={labels!r}")
+        raise TypeError(_("`labels` must be array-like of numbers. Received: labels={labels!r}").format(labels=labels))
     b = exercise_batch()
     if arr.shape == b.onehot.shape:
         return hint(
@@ -161,12 +161,13 @@ def check_smoothed_targets(targets, label_smoothing: float = 0.2) -> Feedback:
         0.0 <= label_smoothing <= 1.0
     ):
         raise ValueError(
-            f"`label_smoothing` must be a number in [0, 1]. Received: label_smoothing={label_smoothing!r}"
+            _("`label_smoothing` must be a number in [0, 1]. Received: "
+              "label_smoothing={label_smoothing!r}").format(label_smoothing=label_smoothing)
         )
     try:
         arr = np.asarray(targets, dtype=np.float64)
     except Exception as err:
-        raise TypeError(f"`targets` must be an array of numbers. Received: targets={targets!r}") from err
+        raise TypeError(_("`targets` must be an array of numbers. Received: targets={targets!r}").format(targets=targets)) from err
     import tensorflow as tf
 
     b = exercise_batch()
@@ -208,7 +209,7 @@ def check_probability_loss(keras_loss) -> Feedback:
         return hint(_("replace None with a tf.keras.losses object."))
     if not callable(keras_loss):
         raise TypeError(
-            f"`keras_loss` must be a Keras loss object (callable). Received: keras_loss={keras_loss!r}"
+            _("`keras_loss` must be a Keras loss object (callable). Received: keras_loss={keras_loss!r}").format(keras_loss=keras_loss)
         )
     import tensorflow as tf
 
@@ -246,7 +247,7 @@ def check_onehot_prediction(prediction) -> Feedback:
     if prediction is None:
         return hint(_("set `onehot_prediction` to one of {ONEHOT_CHOICES} before you check.").format(ONEHOT_CHOICES=ONEHOT_CHOICES))
     if prediction not in ONEHOT_CHOICES:
-        raise ValueError(f"`prediction` must be one of {ONEHOT_CHOICES}. Received: prediction={prediction!r}")
+        raise ValueError(_("`prediction` must be one of {ONEHOT_CHOICES}. Received: prediction={prediction!r}").format(ONEHOT_CHOICES=ONEHOT_CHOICES, prediction=prediction))
     import tensorflow as tf
 
     labels = tf.constant([0, 2, 1])

@@ -34,13 +34,13 @@ ADAGRAD_EXERCISE: dict[str, Any] = {
 
 def _as_vector(name: str, value: Any, size: int) -> np.ndarray:
     if isinstance(value, (str, bytes, Mapping)) or value is None:
-        raise TypeError(f"`{name}` must be numbers (a list or array). Received: {name}={value!r}")
+        raise TypeError(_("`{name}` must be numbers (a list or array). Received: {name}={value!r}").format(name=name, value=value))
     try:
         arr = np.asarray(value, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError) as e:
-        raise TypeError(f"`{name}` must be numbers (a list or array). Received: {name}={value!r}") from e
+        raise TypeError(_("`{name}` must be numbers (a list or array). Received: {name}={value!r}").format(name=name, value=value)) from e
     if arr.size != size:
-        raise ValueError(f"`{name}` must have {size} numbers. Received: {name}={value!r}")
+        raise ValueError(_("`{name}` must have {size} numbers. Received: {name}={value!r}").format(name=name, size=size, value=value))
     return arr
 
 
@@ -98,11 +98,11 @@ def _check_range(name: str, value: Any, low: float, high: float | None, *, low_o
                  text: str) -> None:
     """A finite number above ``low`` (or equal to it unless ``low_open``) and below ``high``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"`{name}` must be a number {text}. Received: {name}={value!r}")
+        raise TypeError(_("`{name}` must be a number {text}. Received: {name}={value!r}").format(name=name, text=text, value=value))
     too_low = value <= low if low_open else value < low
     too_high = high is not None and value >= high
     if not np.isfinite(value) or too_low or too_high:
-        raise ValueError(f"`{name}` must be {text}. Received: {name}={value!r}")
+        raise ValueError(_("`{name}` must be {text}. Received: {name}={value!r}").format(name=name, text=text, value=value))
 
 
 def momentum_path(learning_rate: float, momentum: float, steps: int = 40) -> np.ndarray:
@@ -117,7 +117,7 @@ def momentum_path(learning_rate: float, momentum: float, steps: int = 40) -> np.
 
     for arg, value in (("learning_rate", learning_rate), ("momentum", momentum)):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-            raise TypeError(f"`{arg}` must be a number. Received: {arg}={value!r}")
+            raise TypeError(_("`{arg}` must be a number. Received: {arg}={value!r}").format(arg=arg, value=value))
     w = tf.Variable(1.0)
     opt = MomentumOptimizer(float(learning_rate), float(momentum))
     out = [1.0]
@@ -137,7 +137,7 @@ def check_momentum_overshoot(learning_rate: Any, momentum: Any) -> Feedback:
         return hint(_("Set both learning_rate and momentum, e.g. learning_rate=0.1, momentum=0.5, then look at "
                       "the path."))
     _check_range("learning_rate", learning_rate, 0.0, None, low_open=True, text="> 0")
-    _check_range("momentum", momentum, 0.0, 1.0, low_open=False, text="in [0, 1)")
+    _check_range("momentum", momentum, 0.0, 1.0, low_open=False, text=_("in [0, 1)"))
     path = momentum_path(learning_rate, momentum)
     lowest = float(np.nanmin(path)) if np.isfinite(path).any() else float("nan")
     final = abs(path[-1])
@@ -165,7 +165,7 @@ def check_slot_names(answer: Any) -> Feedback:
         return hint(_("Fill a dict like {'AdamOptimizer': ['m', 'v'], ...} for at least three optimizers, from "
                       "the slot table printed above or from the update rules."))
     if not isinstance(answer, Mapping):
-        raise TypeError(f"`answer` must be a dict name -> list of slot names. Received: {answer!r}")
+        raise TypeError(_("`answer` must be a dict name -> list of slot names. Received: {answer!r}").format(answer=answer))
     if len(answer) < 3:
         return hint(_("answer at least three optimizers; you gave {n_answer}.").format(n_answer=len(answer)))
     import tensorflow as tf
@@ -178,7 +178,7 @@ def check_slot_names(answer: Any) -> Feedback:
         if full not in train.__all__ or full == "Optimizer":
             return hint(_("{name!r} is not one of the ten optimizers.").format(name=name))
         if isinstance(slots, str) or not isinstance(slots, Iterable):
-            raise TypeError(f"slots for {name!r} must be a list of names. Received: {slots!r}")
+            raise TypeError(_("slots for {name!r} must be a list of names. Received: {slots!r}").format(name=name, slots=slots))
         opt = make_optimizer(getattr(train, full))
         v = tf.Variable([1.0, 2.0])
         opt.minimize(lambda v=v: tf.reduce_sum(v * v), var_list=[v],
@@ -372,7 +372,7 @@ def check_epsilon_placement(answer: Any) -> Feedback:
                       "(sqrt(acc) + eps) or 'none' (the class has no epsilon).").format(
                           keys=", ".join(repr(k) for k in EPSILON_KEYS)))
     if not isinstance(answer, Mapping):
-        raise TypeError(f"`answer` must be a dict key -> placement. Received: {answer!r}")
+        raise TypeError(_("`answer` must be a dict key -> placement. Received: {answer!r}").format(answer=answer))
     missing = [k for k in EPSILON_KEYS if k not in answer]
     if missing:
         return hint(_("your dict has no entry for {missing}; the keys are {value}.").format(missing=missing, value=list(EPSILON_KEYS)))
@@ -400,7 +400,7 @@ def check_exact_zeros(answer: Any, trajectories: Mapping[str, Any]) -> Feedback:
         return hint(_("List the optimizers whose final y is exactly 0.0 (use == 0.0, not a tolerance), e.g. "
                       "{'ProximalAdagrad', ...}."))
     if isinstance(answer, str) or not isinstance(answer, Iterable):
-        raise TypeError(f"`answer` must be a collection of optimizer names. Received: {answer!r}")
+        raise TypeError(_("`answer` must be a collection of optimizer names. Received: {answer!r}").format(answer=answer))
     got = {a if a.endswith("Optimizer") else f"{a}Optimizer" for a in answer}
     real = {n for n, tr in trajectories.items() if any(tr.exact_zeros)}
     if got == real:
@@ -427,9 +427,9 @@ def check_best_optimizer(answer: Any, results: Mapping[str, Mapping[str, float]]
         return hint(_("Read the accuracy column of the results table and give the name of the best optimizer, "
                       "e.g. 'AdamOptimizer'."))
     if not isinstance(answer, str):
-        raise TypeError(f"`answer` must be an optimizer name. Received: {answer!r}")
+        raise TypeError(_("`answer` must be an optimizer name. Received: {answer!r}").format(answer=answer))
     if not results:
-        raise ValueError("`results` is empty: run the comparison first.")
+        raise ValueError(_("`results` is empty: run the comparison first."))
     full = answer if answer.endswith("Optimizer") else f"{answer}Optimizer"
     best = max(results, key=lambda n: results[n]["accuracy"])
     top = results[best]["accuracy"]

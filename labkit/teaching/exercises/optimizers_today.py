@@ -101,24 +101,21 @@ def _as_predictions(answer: Any) -> dict[int, float]:
     if isinstance(answer, Mapping):
         missing = [s for s in steps if s not in answer]
         if missing:
-            raise ValueError(f"`answer` must have a learning rate for each of the steps {list(steps)}. "
-                             f"Missing: {missing}")
+            raise ValueError(_("`answer` must have a learning rate for each of the steps {value}. Missing: {missing}").format(value=list(steps), missing=missing))
         values = [answer[s] for s in steps]
     elif isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__"):
-        raise TypeError(f"`answer` must be a dict {{step: lr}} or {len(steps)} numbers. "
-                        f"Received: answer={answer!r}")
+        raise TypeError(_("`answer` must be a dict {{step: lr}} or {n_steps} numbers. Received: answer={answer!r}").format(n_steps=len(steps), answer=answer))
     else:
         values = list(answer)
         if len(values) != len(steps):
-            raise ValueError(f"`answer` must have {len(steps)} numbers, one per step {list(steps)}. "
-                             f"Received: answer={answer!r}")
+            raise ValueError(_("`answer` must have {n_steps} numbers, one per step {value}. Received: answer={answer!r}").format(n_steps=len(steps), value=list(steps), answer=answer))
     out = {}
     for s, v in zip(steps, values, strict=True):
         if v is None:
             out[s] = None
             continue
         if isinstance(v, bool) or not isinstance(v, (int, float)) and not hasattr(v, "__float__"):
-            raise TypeError(f"the learning rate for step {s} must be a number. Received: {v!r}")
+            raise TypeError(_("the learning rate for step {s} must be a number. Received: {v!r}").format(s=s, v=v))
         out[s] = float(v)
     return out
 

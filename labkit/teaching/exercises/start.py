@@ -42,7 +42,7 @@ def check_division_prediction(prediction) -> Feedback:
     if prediction is None:
         return hint(_("set `dtype_prediction` to one of {DTYPE_CHOICES} before you check.").format(DTYPE_CHOICES=DTYPE_CHOICES))
     if prediction not in DTYPE_CHOICES:
-        raise ValueError(f"`prediction` must be one of {DTYPE_CHOICES}. Received: prediction={prediction!r}")
+        raise ValueError(_("`prediction` must be one of {DTYPE_CHOICES}. Received: prediction={prediction!r}").format(DTYPE_CHOICES=DTYPE_CHOICES, prediction=prediction))
     import tensorflow as tf
 
     result = tf.constant([1, 2, 3]) / 2

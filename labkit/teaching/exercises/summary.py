@@ -17,7 +17,7 @@ def check_stage_runs(logdir: str | os.PathLike, stages: tuple[str, ...] = ("stag
     Introduced in notebooks/10_summary_tensorboard.ipynb.
     """
     if isinstance(logdir, bytes) or not isinstance(logdir, (str, os.PathLike)):
-        raise TypeError(f"`logdir` must be a path. Received: logdir={logdir!r}")
+        raise TypeError(_("`logdir` must be a path. Received: logdir={logdir!r}").format(logdir=logdir))
     from labkit.summary import event_files, read_scalars
 
     if not os.path.isdir(logdir):
@@ -78,10 +78,10 @@ def check_keras_runs(log_dir: str | os.PathLike, predicted_runs: Any, predicted_
     Introduced in notebooks/10_summary_tensorboard.ipynb.
     """
     if isinstance(log_dir, bytes) or not isinstance(log_dir, (str, os.PathLike)):
-        raise TypeError(f"`log_dir` must be a path. Received: log_dir={log_dir!r}")
+        raise TypeError(_("`log_dir` must be a path. Received: log_dir={log_dir!r}").format(log_dir=log_dir))
     for name, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
+            raise ValueError(_("`{name}` must be an integer >= 1. Received: {name}={value!r}").format(name=name, value=value))
     if predicted_runs is None or predicted_points is None:
         return hint(_("Fill in your prediction first: `predicted_runs` (a list of folder names) and "
                       "`predicted_points` (a whole number), before you run the fit."))
