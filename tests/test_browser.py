@@ -404,6 +404,7 @@ def test_notebook_runs_in_chromium(lab, browser, notebook):
 ZH_NOTEBOOK = "zh_CN/00_start_here.ipynb"  # the start page `make lab LAB_LANG=zh_CN` opens
 ZH_MENUS = {"File": "文件", "Edit": "编辑", "Run": "运行", "Kernel": "内核"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
+ZH_NOT_YET = "还不对"  # Feedback's "Not yet:" in labkit/locale/zh_CN/LC_MESSAGES/labkit.po
 
 
 def test_chinese_edition_runs_with_the_chinese_interface(lab_zh, browser):
@@ -444,6 +445,8 @@ def test_chinese_edition_runs_with_the_chinese_interface(lab_zh, browser):
         outputs = "\n".join(page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_inner_texts())
         for failure in WIDGET_FAILURES:
             assert failure not in outputs, f"{ZH_NOTEBOOK}: a widget shows {failure!r}"
+        # the exercises as committed (prediction None) answer in the notebook's language
+        assert ZH_NOT_YET in outputs and "Not yet:" not in outputs, "exercise feedback is not in Chinese"
         if uses_widgets(path):
             widgets = page.locator(".jp-NotebookPanel .jupyter-widgets")
             assert widgets.count() > 0 and any(widgets.nth(i).is_visible() for i in range(widgets.count()))
