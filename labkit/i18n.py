@@ -15,10 +15,12 @@ through :func:`_` where they are used, so a later :func:`set_language` still app
 **The language**: :func:`set_language` (``"zh_CN"`` or ``"en"``) wins; otherwise
 ``$LABKIT_LANG``; otherwise the notebook's language, read from the path of the notebook the
 kernel runs: ``$JPY_SESSION_NAME`` (jupyter_server's ``SessionManager.get_kernel_env`` puts the
-notebook's path there, jupyter_server/services/sessions/sessionmanager.py, as installed) or,
-without it (nbval, nbclient, a plain ``jupyter kernel``), the kernel's working directory, which
-Jupyter sets to the notebook's folder: a notebook under ``notebooks/zh_CN/`` gets ``zh_CN``;
-otherwise English.
+notebook's path there: jupyter_server/services/sessions/sessionmanager.py, lines 301-316, as
+installed; it is fixed when the kernel starts) or, without it (nbval, nbclient, a plain
+``jupyter kernel``), the kernel's working directory, which is the notebook's folder (jupyter_server's
+FileContentsManager.get_kernel_path, services/contents/filemanager.py, lines 666-671; nbval/plugin.py, line 266, ``cwd=str(self.fspath.dirname)``):
+a notebook under ``notebooks/zh_CN/`` gets ``zh_CN``; otherwise English. The language is looked up
+at every message, so ``set_language`` takes effect at the next check.
 
 **Why the compiled ``labkit.mo`` is committed** next to its ``.po`` (and not compiled at first
 use): an installed labkit may live in a read-only site-packages, or be imported by many kernels
