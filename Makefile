@@ -83,13 +83,15 @@ hub: setup
 lint: setup
 	$(BIN)/ruff check labkit tests benchmarks
 
-# The inner loop: lint, types, docstring examples and the unit tests (no notebooks, no browser,
-# no multi-process kill tests). make test runs all of it and more.
+# The inner loop: lint, types, docstring examples (run here directly, so the test that runs them in a
+# subprocess is left out) and the unit tests (no notebooks, no browser, no test that starts TensorFlow
+# in a subprocess: those are marked slow). make test runs all of it and more.
 check: setup
 	$(BIN)/ruff check labkit tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -q -p no:cacheprovider -o addopts="" \
-	  -m "not browser and not slow" --doctest-modules labkit/train tests
+	  -m "not browser and not slow" --doctest-modules labkit/train tests \
+	  --deselect tests/test_lint.py::test_docstring_examples_of_labkit_train_run
 
 # The Chinese edition (labkit/tooling/translations.py; the workflow: docs/instructor-guide.md):
 #   1. lessons: every markdown cell of notebooks/NN_*.ipynb is a msgid of locale/zh_CN/notebooks/NN_*.po;

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.i18n import N_, _
-from labkit.tooling.paths import learner_state_dirs
+from labkit.tooling.paths import learner_state_dirs, notebooks_dir
 
 FIX_INSTALL = N_("run `make setup` (or: pip install -e '.[test]') from the lab folder")
 
@@ -116,7 +116,9 @@ def check_writable(folders: list[Path] | None = None) -> Check:
         except OSError as exc:
             return Check(_("logs/checkpoints writable"), "FAIL", f"{folder}: {exc.strerror}",
                          _("make {folder} writable (chmod u+w) or set LABKIT_ROOT to a writable copy").format(folder=folder))
-    return Check(_("logs/checkpoints writable"), "OK", ", ".join(str(f.name) for f in folders))
+    root = notebooks_dir()
+    shown = [f.relative_to(root) if f.is_relative_to(root) else f for f in folders]
+    return Check(_("logs/checkpoints writable"), "OK", ", ".join(str(f) for f in shown))
 
 
 def check_port(port: int = 8888) -> Check:
