@@ -89,7 +89,7 @@ lint: setup
 check: setup
 	$(BIN)/ruff check labkit tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -q -p no:cacheprovider -o addopts="" \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -q -p no:cacheprovider -o addopts="" \
 	  -m "not browser and not slow" --doctest-modules labkit/train tests \
 	  --deselect tests/test_lint.py::test_docstring_examples_of_labkit_train_run
 

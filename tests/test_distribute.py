@@ -48,6 +48,7 @@ def run_python(body: str, timeout: float = 420) -> dict:
 OPTIMIZERS = ["GradientDescent", "Adam"]
 
 
+@pytest.mark.slow  # builds a two-replica MirroredStrategy: 10-15 s; make test runs it
 def test_mirrored_two_replicas_equals_one_device():
     out = run_python("""
     from labkit.data import load_digits
@@ -101,6 +102,7 @@ def test_mirrored_two_replicas_equals_one_device():
         assert r["slot_type"] == ["MirroredVariable"], (name, r)
 
 
+@pytest.mark.slow  # builds a two-replica MirroredStrategy: 10-15 s; make test runs it
 def test_dense_and_sparse_gradients_are_summed_across_replicas():
     out = run_python("""
     strategy = mirrored_strategy(2)

@@ -418,6 +418,8 @@ def test_a_large_step_inside_a_learners_tf_function_is_one_compiled_step(name):
         w = tf.Variable(rng.standard_normal([n // 64, 64]).astype(np.float32))
         step = tf.Variable(0, dtype=tf.int64)
         opt = make(name, step, learning_rate=schedule)
+        if mode == "eager":
+            opt.jit_compile = False  # the reference: ordinary ops (no second XLA compilation)
         grads = [tf.constant(rng.standard_normal([n // 64, 64]).astype(np.float32)) for _ in range(3)]
 
         def one_step(g):
