@@ -312,6 +312,18 @@ def check_tensorboard_panel(page) -> None:
     raise AssertionError(f"no iframe showed TensorBoard's UI (tb-webapp); iframe srcs: {seen}")
 
 
+def close_page(page, shot, base, token, notebook):
+    """After a notebook's test, pass or fail: a screenshot if none was taken (a diagnostic, not
+    the verdict), the page closed, the notebook's kernels shut down."""
+    if not shot.exists():
+        try:
+            page.screenshot(path=str(shot))
+        except Exception:  # the screenshot is a diagnostic, not the verdict
+            pass
+    page.close()
+    shut_down_kernels(base, token, notebook)
+
+
 def shut_down_kernels(base: str, token: str, notebook: str) -> None:
     for session in api(base, token, "/api/sessions") or []:
         if session.get("path", "").endswith(notebook):
@@ -383,13 +395,7 @@ def test_notebook_runs_in_chromium(lab, browser, notebook):
             prompts = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt").all_inner_texts()
             assert re.search(r"\[\d+\]", prompts[-1]), f"the last cell did not run: {prompts[-1]!r}"
     finally:
-        if not shot.exists():
-            try:
-                page.screenshot(path=str(shot))
-            except Exception:  # the screenshot is a diagnostic, not the verdict
-                pass
-        page.close()
-        shut_down_kernels(base, token, notebook)
+        close_page(page, shot, base, token, notebook)
     assert shot.stat().st_size > 0
     if path.read_bytes() != committed:  # someone edited it meanwhile; a save from the browser has counts
         counts = [c.get("execution_count") for c in json.loads(path.read_text())["cells"]
@@ -459,11 +465,5 @@ def test_chinese_edition_runs_with_the_chinese_interface(lab_zh, browser):
         page.keyboard.press("Escape")
         assert sum(bool(CJK.search(t)) for t in items) >= len(items) // 2, f"File menu items: {items}"
     finally:
-        if not shot.exists():
-            try:
-                page.screenshot(path=str(shot))
-            except Exception:  # the screenshot is a diagnostic, not the verdict
-                pass
-        page.close()
-        shut_down_kernels(base, token, ZH_NOTEBOOK)
+        close_page(page, shot, base, token, ZH_NOTEBOOK)
     assert shot.stat().st_size > 0

@@ -28,6 +28,7 @@ from pathlib import Path
 import polib
 
 from labkit.i18n import DOMAIN, LOCALE_DIR
+from labkit.tooling.catalogs import merge_entries
 
 LANGUAGE = "zh_CN"
 MARKERS = ("_", "N_", "gettext")
@@ -95,22 +96,11 @@ def update(package: Path = PACKAGE, locale_dir: Path = LOCALE_DIR) -> polib.POFi
     po.wrapwidth = 0
     po.metadata = _metadata()
     wanted = extract(package)
-    old = {e.msgid: e for e in po}
-    entries = []
-    for msgid, files in wanted.items():
-        entry = old.get(msgid) or polib.POEntry(msgid=msgid, msgstr="")
-        entry.obsolete = False
-        entry.occurrences = [(f, "") for f in files]
-        brace = "python-brace-format"
-        if placeholders(msgid) and brace not in entry.flags:
-            entry.flags.append(brace)
-        entries.append(entry)
+    merge_entries(po, {msgid: [(f, "") for f in files] for msgid, files in wanted.items()})
+    brace = "python-brace-format"
     for entry in po:
-        if entry.msgid not in wanted and entry.msgstr:
-            entry.obsolete = True
-            entry.occurrences = []
-            entries.append(entry)
-    po[:] = entries
+        if not entry.obsolete and placeholders(entry.msgid) and brace not in entry.flags:
+            entry.flags.append(brace)
     path.parent.mkdir(parents=True, exist_ok=True)
     po.save(str(path))
     mo_path(locale_dir).write_bytes(compile_mo(po))

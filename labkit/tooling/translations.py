@@ -34,6 +34,7 @@ from pathlib import Path
 import nbformat
 import polib
 
+from labkit.tooling.catalogs import merge_entries
 from labkit.tooling.message_catalog import localize_output
 from labkit.tooling.paths import repo_root as lab_root
 
@@ -87,24 +88,8 @@ def update_catalog(lesson: Path, root: Path | None = None) -> polib.POFile:
     wanted: dict[str, list[str]] = {}
     for cell_id, text in messages(nb):
         wanted.setdefault(text, []).append(cell_id)
-    by_id = {}
-    for e in po:  # a live entry wins over an obsolete one with the same English
-        if e.msgid not in by_id or by_id[e.msgid].obsolete:
-            by_id[e.msgid] = e
-    entries = []
-    for text, ids in wanted.items():
-        entry = by_id.get(text)
-        if entry is None:
-            entry = polib.POEntry(msgid=text, msgstr="")
-        entry.obsolete = False
-        entry.occurrences = [(f"notebooks/{lesson.name}", f"cell-{i}") for i in ids]
-        entries.append(entry)
-    for entry in po:
-        if entry.msgid not in wanted and entry.msgstr:
-            entry.obsolete = True
-            entry.occurrences = []
-            entries.append(entry)
-    po[:] = entries
+    merge_entries(po, {text: [(f"notebooks/{lesson.name}", f"cell-{i}") for i in ids]
+                       for text, ids in wanted.items()})
     path.parent.mkdir(parents=True, exist_ok=True)
     po.save(str(path))
     return po

@@ -34,6 +34,21 @@ def status(url: str) -> int:
     except urllib.error.HTTPError as err:
         return err.code
 
+def wait_until_serving(proc, base, token, timeout=120):
+    """Wait until the lab at ``base`` answers /api/status with the token (fail if it exits)."""
+    deadline, code = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-3000:]
+        try:
+            code = status(f"{base}/api/status?token={token}")
+            if code == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"JupyterLab did not answer /api/status within {timeout} s (last: {code})")
+
+
 
 def non_loopback_address() -> str | None:
     try:
@@ -63,18 +78,7 @@ def test_make_lab_serves_with_token_on_loopback_only():
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        code = None
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-3000:]
-            try:
-                code = status(f"{base}/api/status?token={token}")
-                if code == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        assert code == 200, f"JupyterLab did not answer /api/status within 120 s (last: {code})"
+        wait_until_serving(proc, base, token)
         assert status(f"{base}/api/status") == 403, "reachable without the token"
         assert status(f"{base}/api/status?token=wrong{token}") == 403
         assert status(f"{base}/api/contents/notebooks/00_start_here.ipynb?content=0&token={token}") == 200
@@ -185,17 +189,7 @@ def test_make_lab_lab_lang_zh_cn_serves_chinese_defaults(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline, code = time.monotonic() + 120, None
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-3000:]
-            try:
-                code = status(f"{base}/api/status?token={token}")
-                if code == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.5)
-        assert code == 200, f"JupyterLab did not answer /api/status within 120 s (last: {code})"
+        wait_until_serving(proc, base, token)
         assert status(f"{base}/api/status") == 403, "reachable without the token"
         assert status(f"{base}/api/contents/notebooks/zh_CN/00_start_here.ipynb?content=0&token={token}") == 200
         with urllib.request.urlopen(f"{base}/lab/api/settings/{L10N_PLUGIN}?token={token}", timeout=10) as r:
