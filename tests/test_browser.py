@@ -38,6 +38,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_helpers import wait_for_cells
 
 from labkit.processes import stop_process_group
 
@@ -204,23 +205,9 @@ def wait_for_kernel_idle(page, base: str, token: str, notebook: str, timeout_s: 
 
 def wait_for_run_all(page, base: str, token: str, notebook: str, timeout_s: float,
                      expected: frozenset[int] = frozenset()) -> None:
-    """Wait until every cell has run (no ``[*]`` left, kernel idle) or an error is showing.
-
-    The kernel's state comes from the server (``/api/sessions``), the prompts from the page;
-    both must hold for 3 s in a row, so the short idle moments between cells do not count.
-    """
-    prompts = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt")
-    deadline, stable = time.monotonic() + timeout_s, 0
-    while stable < 3:
-        state = kernel_state(base, token, notebook)
-        texts = prompts.all_inner_texts()
-        assert state not in ("dead", None), f"{notebook}: the kernel died (state {state!r}); prompts {texts}"
-        finished = not any("*" in t for t in texts) and any(re.search(r"\[\d+\]", t) for t in texts)
-        done = state == "idle" and (finished or bool(error_outputs(page, expected)))
-        stable = stable + 1 if done else 0
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not finished after {timeout_s} s: kernel {state!r}, prompts {texts}")
-        page.wait_for_timeout(1000)
+    """Wait until every cell has run, or an error is showing (see browser_helpers)."""
+    wait_for_cells(page, lambda: kernel_state(base, token, notebook), timeout_s, notebook,
+                   errors=lambda: bool(error_outputs(page, expected)))
 
 
 def expected_errors(path: Path) -> frozenset[int]:

@@ -45,6 +45,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from browser_helpers import wait_for_cells
 
 from labkit.processes import stop_process_group
 
@@ -261,19 +262,6 @@ def errors_outside_expected(page, nb_path: Path) -> list[str]:
             if not expected for t in texts if bad.search(t)]
 
 
-def wait_for_run(page, context, base: str, name: str) -> None:
-    prompts = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt")
-    deadline, stable = time.monotonic() + RUN_S, 0
-    while stable < 3:
-        state = kernel_state(context, base, name)
-        texts = prompts.all_inner_texts()
-        assert state not in ("dead", None), f"{name}: kernel {state!r}; prompts {texts}"
-        finished = not any("*" in t for t in texts) and any(re.search(r"\[\d+\]", t) for t in texts)
-        stable = stable + 1 if (state == "idle" and finished) else 0
-        assert time.monotonic() < deadline, f"{name}: not finished after {RUN_S} s: {state}, {texts}"
-        page.wait_for_timeout(1000)
-
-
 def login(browser, base: str, name: str, password: str):
     context = browser.new_context(viewport={"width": 1280, "height": 1400})
     page = context.new_page()
@@ -362,7 +350,7 @@ def learner_runs_notebook(browser, base: str, name: str, state: dict, sampler) -
     t1 = time.monotonic()
     page.locator(".jp-NotebookPanel .jp-Cell").last.locator(".jp-InputPrompt").click()
     run_menu(page, "notebook:run-all-above")  # the last cell stops TensorBoard
-    wait_for_run(page, context, base, name)
+    wait_for_cells(page, lambda: kernel_state(context, base, name), RUN_S, name)
     state[name]["run_s"] = time.monotonic() - t1
     port = tensorboard_panel(page, name)
     page.screenshot(path=str(ARTIFACTS / f"{name}-10_tensorboard.png"))
