@@ -1,11 +1,26 @@
 """What the browser tests (tests/test_browser.py) and the hub test (tests/test_hub.py) share:
-waiting in a real JupyterLab page until a notebook's Run All has finished."""
+Debian's Chromium, headless and loopback-only, and waiting in a real JupyterLab page until a
+notebook's Run All has finished."""
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+CHROMIUM = "/usr/bin/chromium"
+OFFLINE_PROXY = "http://127.0.0.1:9"  # closed port: Chromium cannot reach anything but loopback
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+    f"--proxy-server={OFFLINE_PROXY}",  # Chromium never proxies loopback, so the lab still loads
+]
 
 PROMPTS = ".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt"
 
@@ -29,3 +44,17 @@ def wait_for_cells(page, kernel_state: Callable[[], str | None], timeout_s: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"{label}: not finished after {timeout_s} s: kernel {state!r}, prompts {texts}")
         page.wait_for_timeout(1000)
+
+
+@contextmanager
+def headless_chromium() -> Iterator:
+    """Debian's Chromium, headless, with CHROMIUM_ARGS; launch() gives every run a fresh
+    temporary profile (user-data dir)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

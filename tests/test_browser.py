@@ -38,25 +38,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_helpers import wait_for_cells
+from browser_helpers import CHROMIUM, headless_chromium, wait_for_cells
 
 from labkit.processes import stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 ARTIFACTS = ROOT / "artifacts" / "browser"
-CHROMIUM = "/usr/bin/chromium"
-OFFLINE_PROXY = "http://127.0.0.1:9"  # closed port: Chromium cannot reach anything but loopback
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-    f"--proxy-server={OFFLINE_PROXY}",  # Chromium never proxies loopback, so the lab still loads
-]
 SERVER_START_S = 240      # the shared 2-core machine can be slow to import jupyterlab
 NOTEBOOK_OPEN_S = 240     # page load + kernel start
 NOTEBOOK_RUN_S = 480      # one notebook, run all cells, under load (nbval budget is 45 s idle)
@@ -175,15 +163,9 @@ def serve_lab(tmp_path_factory, *make_args: str):
 def browser():
     """One headless Chromium for the module (the labs it visits are the ``lab*`` fixtures)."""
     pytest.importorskip("playwright.sync_api", reason="playwright (Python package) not installed")
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        # launch() gives every run a fresh temporary profile (user-data dir)
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 def kernel_state(base: str, token: str, notebook: str) -> str | None:

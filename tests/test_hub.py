@@ -45,16 +45,12 @@ from pathlib import Path
 
 import psutil
 import pytest
-from browser_helpers import wait_for_cells
+from browser_helpers import CHROMIUM, headless_chromium, wait_for_cells
 
 from labkit.processes import stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "hub"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync",
-                 "--disable-quic", "--proxy-server=http://127.0.0.1:9"]  # loopback only
 NOTEBOOK = "10_summary_tensorboard.ipynb"
 TENSORBOARD_RUN = "GradientDescentOptimizer"  # one of the runs notebook 10 writes
 HUB_START_S, SPAWN_S, RUN_S = 120, 300, 420
@@ -209,14 +205,8 @@ def prepare_lab_settings(name: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser(hub):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 def xsrf(context, name: str) -> str:
