@@ -8,6 +8,8 @@ inherit this environment. tests/test_offline.py checks that the block holds.
 
 import os
 
+import pytest
+
 OFFLINE_PROXY = "http://127.0.0.1:9"  # discard port: nothing listens, connections are refused
 
 
@@ -17,3 +19,24 @@ def pytest_configure(config):
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # C++ log lines must not land in checked outputs
     os.environ["LABKIT_OFFLINE"] = "1"
+
+
+# A notebook that reads another notebook's files runs after it, on the same pytest-xdist worker:
+# 09b loads the SavedModel that 09_saver writes (checkpoints/09_saver/, in each edition's folder).
+# Collection order puts 09_saver first; one scope keeps that order on one worker.
+RUNS_AFTER = {"09b_savedmodel_fresh_process.ipynb": "09_saver.ipynb"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class NotebookOrderScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            folder, _, name = scope.rpartition("/")
+            return f"{folder}/{RUNS_AFTER[name]}" if name in RUNS_AFTER else scope
+
+    return NotebookOrderScheduling(config, log)

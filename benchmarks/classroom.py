@@ -12,11 +12,11 @@ as under nbval and JupyterLab) and measures:
   child that still shares its parent's memory (``subprocess`` starts programs with vfork, so for
   the moment between vfork and exec the child *is* the kernel's memory, and its RSS reads the
   same ~0.9 GB again); Linux's kcmp(KCMP_VM) tells which. Without this a sample that fell in that
-  window once doubled 09_saver's kernel (1891 MB: 945 + 945);
+  window once doubled 09_saver's kernel (1891 MB: 945 + 945; 09_saver started such a child then);
 - **peak with shared pages once** (extra column, not the target): at the same samples, the
   kernel's RSS plus the USS (pages no other process maps, from ``/proc/<pid>/smaps_rollup``) of
   each process it started. RSS counts a page of a shared library in every process that maps it:
-  a child that loads TensorFlow again (09_saver's fresh process, ~0.4 GB of
+  a child that loads TensorFlow again (as 09_saver's fresh process did before 09b took it over, ~0.4 GB of
   ``libtensorflow_cc.so.2`` resident) counts those pages a second time although the machine holds
   them once. This column counts them once, in the kernel (approximately: a child's page that a
   process outside the tree also maps is left out too). (PSS was tried first and dropped: it

@@ -77,7 +77,8 @@ c.Spawner.notebook_dir = f"~/{LAB}"
 c.Spawner.default_url = "/lab/tree/notebooks/00_start_here.ipynb"
 c.Spawner.start_timeout = 300  # a JupyterLab start on a busy 2-core machine can take a minute
 c.Spawner.http_timeout = 300
-# per learner, measured (docs/classroom-measurements.md): ~2.0 GB on 09_saver / 10_summary
+# per learner, measured (docs/classroom-measurements.md): about 1.2 GB (server + kernel tree) on the
+# heaviest notebook; 2.5G leaves room for a second kernel a learner forgot to shut down
 c.Spawner.mem_limit = env("TFLAB_HUB_MEM_LIMIT", "2.5G")  # NOT enforced by LocalProcessSpawner
 c.Spawner.cpu_limit = float(env("TFLAB_HUB_CPU_LIMIT", "1"))  # NOT enforced either
 c.Spawner.environment = {

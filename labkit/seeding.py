@@ -29,7 +29,12 @@ def seed_everything(seed: int = 0, deterministic_ops: bool = True) -> int:
     np.random.seed(seed)
     import tensorflow as tf
 
-    tf.keras.utils.set_random_seed(seed)
+    try:
+        import keras
+    except ImportError:  # a process without Keras (notebooks/09b_savedmodel_fresh_process.ipynb)
+        tf.random.set_seed(seed)
+    else:
+        keras.utils.set_random_seed(seed)  # Python, NumPy, TensorFlow and Keras's own generator
     if deterministic_ops:
         tf.config.experimental.enable_op_determinism()
     return seed

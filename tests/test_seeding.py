@@ -1,3 +1,5 @@
+import sys
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -18,3 +20,12 @@ def test_same_seed_same_numbers():
 def test_bad_seed(bad):
     with pytest.raises(ValueError, match="seed="):
         seed_everything(bad)
+
+
+def test_seeds_tensorflow_in_a_process_without_keras(monkeypatch):
+    """09b's kernel blocks Keras (sys.modules["keras"] = None); seeding must still seed TensorFlow."""
+    monkeypatch.setitem(sys.modules, "keras", None)
+    seed_everything(3, deterministic_ops=False)
+    a = tf.random.uniform([3]).numpy()
+    seed_everything(3, deterministic_ops=False)
+    np.testing.assert_array_equal(a, tf.random.uniform([3]).numpy())

@@ -1,8 +1,12 @@
-"""Exercise checks for notebooks/09_saver.ipynb.
+"""Exercise checks for notebooks/09_saver.ipynb and 09b_savedmodel_fresh_process.ipynb.
 
-* :func:`check_checkpoint_count`: predict how many tensors ``tf.train.list_variables`` shows in a
+* :func:`check_checkpoint_count` (09): predict how many tensors ``tf.train.list_variables`` shows in a
   ``tf.train.Checkpoint(model=..., optimizer=keras.optimizers.Adam(), step=...)`` before and after
   the first training step; the check names the specific mistake.
+* :func:`check_snapshot_iterations` (09b): predict the optimizer's ``iterations`` of a loaded
+  SavedModel after more training steps, in the process's memory and in the SavedModel's files.
+
+Neither imports TensorFlow or Keras (09b's kernel cannot import Keras).
 """
 
 from __future__ import annotations
@@ -111,3 +115,68 @@ def check_checkpoint_count(prediction: Any, counts: Mapping[str, int]) -> Feedba
           "weights).").format(before_training=counts['before_training'], after_one_step=counts['after_one_step'], n_weights=n_weights)
     )
 
+
+
+ITERATION_KEYS = ("in_memory", "on_disk")
+
+
+def _iterations_mistake(key: str, value: int, measured: Mapping[str, int]) -> str:
+    saved, calls = int(measured["on_disk"]), int(measured["calls_here"])
+    if key == "in_memory":
+        if value == calls:
+            return _("you counted only this kernel's calls. tf.saved_model.load restored the optimizer's "
+                     "iterations from the SavedModel ({saved}); it did not start again from 0.").format(saved=saved)
+        if value == saved + calls - 1:
+            return _("one short: count every train_step this kernel ran, the one of section 2 as well "
+                     "as the two of this exercise ({calls} in all).").format(calls=calls)
+        if value == saved + calls + 1:
+            return _("one too many: 09 ran one more step on its own trainer after saving, but that step "
+                     "happened in 09's kernel, after the save; the SavedModel holds {saved}.").format(saved=saved)
+        return _("iterations counts apply_gradients calls: the value restored from the SavedModel "
+                 "({saved}), plus one for each train_step this kernel ran.").format(saved=saved)
+    if value == int(measured["in_memory"]):
+        return _("loading does not write back. The training steps changed the loaded variables in this "
+                 "process's memory only; the folder still holds what tf.saved_model.save wrote in 09. "
+                 "Only a new save writes files.")
+    if value == saved + 1:
+        return _("09's trainer took one more step (to {after}), but after tf.saved_model.save had "
+                 "written the folder: the file holds {saved}.").format(after=saved + 1, saved=saved)
+    if value == 0:
+        return _("the SavedModel holds the optimizer's variables, iterations included: 09 saved it "
+                 "after {saved} training steps.").format(saved=saved)
+    return _("the files hold what tf.saved_model.save wrote in 09, nothing this kernel did since.")
+
+
+def check_snapshot_iterations(prediction: Any, measured: Mapping[str, int]) -> Feedback:
+    """Check a prediction of a loaded SavedModel's ``iterations``: in memory, and in its files.
+
+    Args:
+        prediction: ``{"in_memory": int, "on_disk": int}`` (the learner's).
+        measured: the same keys as measured, plus ``"calls_here"`` (``train_step`` calls made in
+            this process).
+
+    Introduced in notebooks/09b_savedmodel_fresh_process.ipynb.
+    """
+    if not isinstance(prediction, Mapping) or set(prediction) != set(ITERATION_KEYS):
+        return hint(
+            _("`my_prediction` must be a dict with the keys 'in_memory' and 'on_disk'. "
+              "Received: {prediction!r}").format(prediction=prediction)
+        )
+    if any(prediction[k] is None for k in ITERATION_KEYS):
+        return hint(_("fill in your prediction: replace each None with a number, then run this cell again."))
+    bad_types = {k: v for k, v in prediction.items() if isinstance(v, bool) or not isinstance(v, int)}
+    if bad_types:
+        return hint(_("each prediction must be a whole number. Received: {bad_types!r}").format(bad_types=bad_types))
+    problems = [
+        f"{k} = {prediction[k]}: " + _iterations_mistake(k, int(prediction[k]), measured)
+        for k in ITERATION_KEYS
+        if int(prediction[k]) != int(measured[k])
+    ]
+    if problems:
+        return hint(" | ".join(problems))
+    return passed(
+        _("{in_memory} in memory: {on_disk} restored from the SavedModel plus {calls} steps here. "
+          "{on_disk} on disk: a loaded SavedModel is a copy; the files change only when you save "
+          "again.").format(in_memory=measured["in_memory"], on_disk=measured["on_disk"],
+                           calls=measured["calls_here"])
+    )

@@ -82,3 +82,70 @@ def test_counts_are_what_tensorflow_writes(tmp_path):
     assert (before, after) == (ex.expected_adam_checkpoint_count(n, False), ex.expected_adam_checkpoint_count(n, True))
     assert ex.check_checkpoint_count({"before_training": before, "after_one_step": after},
                                      {"before_training": before, "after_one_step": after, "n_weights": n}).ok
+
+
+# 09b: a loaded SavedModel's `iterations`, in memory and on disk, after this kernel's train_step calls
+MEASURED = {"in_memory": 6, "on_disk": 3, "calls_here": 3}
+
+
+@pytest.mark.parametrize(
+    "prediction, words",
+    [
+        ({"in_memory": 3, "on_disk": 3}, ["only this kernel's calls", "(3)"]),      # started from 0
+        ({"in_memory": 5, "on_disk": 3}, ["one short", "section 2"]),              # section 2's call forgotten
+        ({"in_memory": 7, "on_disk": 3}, ["one too many", "after the save"]),      # 09's extra step counted
+        ({"in_memory": 9, "on_disk": 3}, ["counts apply_gradients calls"]),        # something else
+        ({"in_memory": 6, "on_disk": 6}, ["does not write back"]),                 # thought load writes back
+        ({"in_memory": 6, "on_disk": 4}, ["after tf.saved_model.save", "holds 3"]),  # 09's extra step on disk
+        ({"in_memory": 6, "on_disk": 0}, ["iterations included"]),                 # no optimizer state saved
+        ({"in_memory": 6, "on_disk": 8}, ["nothing this kernel did since"]),
+        ({"in_memory": None, "on_disk": None}, ["fill in your prediction"]),
+        ({"memory": 6, "disk": 3}, ["must be a dict", "'in_memory'"]),
+        ({"in_memory": 6.0, "on_disk": True}, ["whole number"]),
+    ],
+)
+def test_snapshot_mistakes_are_named(prediction, words):
+    fb = ex.check_snapshot_iterations(prediction, MEASURED)
+    assert not fb.ok
+    for word in words:
+        assert word in fb.message, (word, fb.message)
+
+
+def test_snapshot_right_answer_passes():
+    fb = ex.check_snapshot_iterations({"in_memory": 6, "on_disk": 3}, MEASURED)
+    assert fb.ok and "6 in memory" in fb.message and "3 on disk" in fb.message
+
+
+def test_snapshot_counts_are_what_tensorflow_does(tmp_path):
+    """What the checker's hints rely on, with real TensorFlow: a loaded SavedModel's Adam goes on
+    counting from the saved `iterations`, and its train steps do not change the files."""
+    seed_everything(0)
+
+    class Trainer(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+            self.optimizer = keras.optimizers.Adam(0.05)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32), tf.TensorSpec([None, 2], tf.float32)])
+        def train_step(self, x, y):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean((self.model(x) - y) ** 2)
+            grads = tape.gradient(loss, self.model.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
+            return {"loss": loss, "iterations": self.optimizer.iterations}
+
+    x, y = tf.ones((3, 4)), tf.zeros((3, 2))
+    trainer = Trainer()
+    for _ in range(3):
+        trainer.train_step(x, y)
+    tf.saved_model.save(trainer, str(tmp_path))
+    trainer.train_step(x, y)                                   # 09's extra step, after the save
+    loaded = tf.saved_model.load(str(tmp_path))
+    for _ in range(3):
+        out = loaded.train_step(x, y)
+    reader = tf.train.load_checkpoint(str(tmp_path / "variables" / "variables"))
+    on_disk = int(reader.get_tensor("optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE"))
+    measured = {"in_memory": int(out["iterations"]), "on_disk": on_disk, "calls_here": 3}
+    assert measured == MEASURED
+    assert ex.check_snapshot_iterations({"in_memory": 6, "on_disk": 3}, measured).ok
