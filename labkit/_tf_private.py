@@ -26,6 +26,7 @@ __all__ = [
     "flat_caller",
     "set_default_summary_writer",
     "tensorboard_info_dir",
+    "xla_optimization_barrier",
     "ENTRY_POINTS",
 ]
 
@@ -133,6 +134,19 @@ def event_file_loader(path: str) -> Any:
     return EventFileLoader(path)
 
 
+def xla_optimization_barrier(*tensors: tf.Tensor) -> tuple[tf.Tensor, ...]:
+    """The same tensors through XLA's optimization barrier (the ``XlaOptimizationBarrier`` op of
+    TF's tf2xla bridge; not in ``tf.raw_ops``): XLA may neither merge a computation on one side
+    with one on the other (CSE) nor move one across. Only inside a step XLA compiles; without
+    the op (another release), the tensors unchanged: labkit.train.streamed.after then still
+    computes the same values, and XLA may copy an array more."""
+    try:
+        from tensorflow.compiler.tf2xla.python.xla import optimization_barrier
+    except ImportError:
+        return tensors
+    return tuple(optimization_barrier(*tensors))
+
+
 def _entry(module: str, *attrs: str) -> Callable[[], bool]:
     def present() -> bool:
         import importlib
@@ -162,6 +176,7 @@ ENTRY_POINTS: dict[str, Callable[[], bool]] = {
     "tensorboard.manager._get_info_dir": _entry("tensorboard.manager", "_get_info_dir"),
     "tensorboard EventMultiplexer": _entry("tensorboard.backend.event_processing.plugin_event_multiplexer",
                                           "EventMultiplexer"),
+    "XlaOptimizationBarrier": _entry("tensorflow.compiler.tf2xla.python.xla", "optimization_barrier"),
     "tensorboard EventFileLoader": _entry("tensorboard.backend.event_processing.event_file_loader",
                                          "EventFileLoader"),
     # the Trackable hooks labkit.train.Optimizer overrides or calls

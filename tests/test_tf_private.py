@@ -31,7 +31,7 @@ def test_every_private_entry_point_exists_in_the_installed_release(name):
                     "working, slower or plainer)")
 
 
-PRIVATE_MODULES = ("tensorflow.python", "tensorboard.manager", "tensorboard.backend")
+PRIVATE_MODULES = ("tensorflow.python", "tensorflow.compiler", "tensorboard.manager", "tensorboard.backend")
 PRIVATE_ATTRIBUTES = {"_saver", "_gather_serialized_tensors", "_call_flat", "_summary_state",
                       "_get_info_dir", "value_tensors", "call_function"}
 

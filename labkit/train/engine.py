@@ -34,7 +34,7 @@ from typing import Any
 import tensorflow as tf
 
 from labkit import _tf_private
-from labkit.train import validation
+from labkit.train import streamed, validation
 
 __all__ = ["StepEngine"]
 
@@ -145,7 +145,7 @@ class StepEngine:
             checks = [] if jit else validation.check_indices(list(zip(grads, var_list, strict=True)))
             self.inline_dense = jit
             try:
-                with tf.control_dependencies(checks):
+                with tf.control_dependencies(checks), streamed.compiled_by_xla(jit):
                     done = self.build_step(grads, var_list, slots, hyper, global_step)
             finally:
                 self.inline_dense = False
@@ -268,7 +268,8 @@ class StepEngine:
         if fn is None:
             fn = tf.function(self._dense_update, jit_compile=jit)
             self.dense_fns[jit] = fn
-        return fn(grad, var, slots, hyper)
+        with streamed.compiled_by_xla(jit):  # a call may trace the function
+            return fn(grad, var, slots, hyper)
 
 
 def _is_dynamic(value: Any) -> bool:

@@ -123,16 +123,19 @@ class FtrlOptimizer(Optimizer):
     def _update_rule(self, grad, var, slots, h):
         lr, l1, l2, shrink = h.learning_rate, h.l1, h.adjusted_l2, h.l2_shrinkage
         accum, linear = slots["accum"], slots["linear"]
-        new_accum = streamed.add_square(accum, grad)
         p = self._learning_rate_power
-        if is_number(p) and float(p) == -0.5:
-            new_root, old_root = streamed.sqrt(new_accum), tf.sqrt(accum)
-        else:
-            power = -h.learning_rate_power
-            new_root, old_root = tf.pow(new_accum, power), tf.pow(accum, power)
+        square_root = is_number(p) and float(p) == -0.5
+
+        def root(n):  # n ** -learning_rate_power
+            return streamed.sqrt(n) if square_root else tf.pow(n, -h.learning_rate_power)
+
+        old_root = tf.sqrt(accum) if square_root else root(accum)
         grad_with_shrinkage = grad + 2.0 * shrink * var
-        linear = linear + grad_with_shrinkage - (new_root - old_root) / lr * var
+        linear = linear + grad_with_shrinkage - (root(streamed.add_square(accum, grad)) - old_root) / lr * var
+        # then the accumulator, n + g^2, in TF1's order: streamed.after writes it once linear has
+        # read the old one (XLA would otherwise copy the old one first)
+        new_accum = streamed.after(linear, streamed.add_square, accum, grad)
         x = l1 * tf.sign(linear) - linear
-        y = new_root / lr + 2.0 * l2
+        y = root(new_accum) / lr + 2.0 * l2
         new_var = tf.where(tf.abs(linear) > l1, x / y, tf.zeros_like(var))
         return new_var, {"accum": new_accum, "linear": linear}

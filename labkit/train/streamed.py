@@ -9,14 +9,22 @@ elements through the stack; a run-time factor of 1 that XLA cannot fold away sen
 to the loop emitter, which streams (1.2 to 1.5 times faster). tests/train/test_optimizer.py fails if
 an update rule's XLA step falls back to the tiled emitter.
 
+One more device orders work rather than arithmetic: :func:`after` (Ftrl's accumulator).
+
 Introduced with the optimizers in notebooks/03a_optimizers.ipynb.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
+
 import tensorflow as tf
 
-__all__ = ["add", "add_square", "sqrt", "subtract", "times_runtime_one"]
+from labkit._tf_private import xla_optimization_barrier
+
+__all__ = ["add", "add_square", "after", "compiled_by_xla", "sqrt", "subtract", "times_runtime_one"]
 
 
 def add(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
@@ -57,3 +65,51 @@ def _runtime_one(dtype: tf.DType) -> tf.Tensor:
         if one is None:
             one = _ONES[dtype] = tf.ones([], dtype)
     return one
+
+
+_XLA: contextvars.ContextVar[bool] = contextvars.ContextVar("labkit_compiled_by_xla", default=False)
+
+
+@contextlib.contextmanager
+def compiled_by_xla(on: bool = True) -> Iterator[None]:
+    """The step being traced is one XLA computation (set by labkit.train.engine): :func:`after`
+    then orders its work; elsewhere it is plain arithmetic."""
+    token = _XLA.set(on)
+    try:
+        yield
+    finally:
+        _XLA.reset(token)
+
+
+def after(first: tf.Tensor, fn: Callable[..., tf.Tensor], *args: tf.Tensor) -> tf.Tensor:
+    """Exactly ``fn(*args)``, computed after ``first``.
+
+    Why (Ftrl: ``linear`` reads the old accumulator, then the accumulator is updated, the order
+    of TF1's kernel): XLA writes a slot's new value in place over the old one, so when another
+    output still reads the old value and nothing orders the two, it first copies the whole old
+    array (docs/optimizer-benchmark.md measured Ftrl's copy). In a step XLA compiles, the
+    arguments pass through an optimization barrier with ``first`` (so that XLA cannot merge
+    ``fn(*args)`` with an equal value computed before ``first``), and the result is selected
+    against ``first`` by a ``False`` known only at run time: a data dependence XLA cannot fold
+    away, for the price of reading ``first`` once more. The value is ``fn(*args)`` bit for bit.
+    Anywhere else: ``fn(*args)``.
+    """
+    if not _XLA.get():
+        return fn(*args)
+    first, *barred = xla_optimization_barrier(first, *args)
+    return tf.where(_runtime_false(), first, fn(*barred))
+
+
+_FALSE: dict[str, tf.Tensor] = {}
+
+
+def _runtime_false() -> tf.Tensor:
+    """An eager ``False``: a traced step captures it as an input, not a constant XLA could fold."""
+    with tf.init_scope():
+        if not tf.executing_eagerly():
+            return tf.constant(False)
+        false = _FALSE.get("false")
+        if false is None:
+            false = _FALSE["false"] = tf.constant(False)
+    return false
+

@@ -32,11 +32,40 @@ def test_times_runtime_one_is_exact():
         assert np.signbit(streamed.times_runtime_one(x).numpy()[2])  # -0 stays -0
 
 
-
-
 def test_add_subtract_sqrt_are_exact():
     a = tf.constant([0.1, -0.0, 3.0, np.inf, np.nan, 1e-30])
     b = tf.constant([0.2, 0.0, -1.5, 1.0, 2.0, 4.0])
     np.testing.assert_array_equal(streamed.add(a, b).numpy(), (a + b).numpy())
     np.testing.assert_array_equal(streamed.subtract(a, b).numpy(), (a - b).numpy())
     np.testing.assert_array_equal(streamed.sqrt(tf.abs(a)).numpy(), tf.sqrt(tf.abs(a)).numpy())
+
+
+
+def test_after_is_exactly_fn_of_args_compiled_or_not():
+    first = tf.constant([1.0, np.nan, -np.inf, 0.0, 5.0])
+    n = tf.constant([0.1, 0.0, 2.5, np.inf, -0.0])
+    g = tf.constant([0.5, np.nan, -3.0, 1.0, -0.0])
+    expected = streamed.add_square(n, g).numpy()
+    np.testing.assert_array_equal(streamed.after(first, streamed.add_square, n, g).numpy(), expected)
+
+    def compiled(first, n, g):
+        with streamed.compiled_by_xla():
+            return streamed.after(first, streamed.add_square, n, g)
+
+    xla = tf.function(compiled, jit_compile=True)
+    np.testing.assert_array_equal(xla(first, n, g).numpy(), expected)
+    # under XLA it reads `first` (the dependence that orders the write); elsewhere it does not
+    graph = tf.function(compiled, jit_compile=True).get_concrete_function(first, n, g).graph
+    assert any(op.type == "XlaOptimizationBarrier" for op in graph.get_operations())
+    plain = tf.function(streamed.after).get_concrete_function(first, streamed.add_square, n, g).graph
+    assert not any(op.type in ("XlaOptimizationBarrier", "SelectV2") for op in plain.get_operations())
+
+
+def test_compiled_by_xla_is_a_scoped_flag():
+    assert not streamed._XLA.get()
+    with streamed.compiled_by_xla():
+        assert streamed._XLA.get()
+        with streamed.compiled_by_xla(False):
+            assert not streamed._XLA.get()
+        assert streamed._XLA.get()
+    assert not streamed._XLA.get()

@@ -132,7 +132,7 @@ def test_snapshot_counts_are_what_tensorflow_does(tmp_path):
             with tf.GradientTape() as tape:
                 loss = tf.reduce_mean((self.model(x) - y) ** 2)
             grads = tape.gradient(loss, self.model.trainable_variables)
-            self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
+            self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables, strict=True))
             return {"loss": loss, "iterations": self.optimizer.iterations}
 
     x, y = tf.ones((3, 4)), tf.zeros((3, 2))
