@@ -123,9 +123,9 @@ ITERATION_KEYS = ("in_memory", "on_disk")
 def _iterations_mistake(key: str, value: int, measured: Mapping[str, int]) -> str:
     saved, calls = int(measured["on_disk"]), int(measured["calls_here"])
     if key == "in_memory":
-        if value == calls:
-            return _("you counted only this kernel's calls. tf.saved_model.load restored the optimizer's "
-                     "iterations from the SavedModel ({saved}); it did not start again from 0.").format(saved=saved)
+        if value in (saved, calls):
+            return _("iterations is the two added: tf.saved_model.load restored the saved count ({saved}), "
+                     "and each train_step this kernel ran ({calls}) added one to it.").format(saved=saved, calls=calls)
         if value == saved + calls - 1:
             return _("one short: count every train_step this kernel ran, the one of section 2 as well "
                      "as the two of this exercise ({calls} in all).").format(calls=calls)
@@ -140,7 +140,7 @@ def _iterations_mistake(key: str, value: int, measured: Mapping[str, int]) -> st
                  "Only a new save writes files.")
     if value == saved + 1:
         return _("09's trainer took one more step (to {after}), but after tf.saved_model.save had "
-                 "written the folder: the file holds {saved}.").format(after=saved + 1, saved=saved)
+                 "written the SavedModel: its variables file holds {saved}.").format(after=saved + 1, saved=saved)
     if value == 0:
         return _("the SavedModel holds the optimizer's variables, iterations included: 09 saved it "
                  "after {saved} training steps.").format(saved=saved)
