@@ -117,6 +117,7 @@ reset: setup
 bench: setup
 	$(BIN)/python benchmarks/optimizers.py
 	$(BIN)/python benchmarks/xla_vs_eigen.py
+	$(BIN)/python benchmarks/xla_launch.py
 	$(BIN)/python benchmarks/playground.py
 	$(BIN)/python benchmarks/saver.py
 

@@ -581,6 +581,23 @@ def test_benchmark_quick_runs_and_prints_every_optimizer():
 
 
 @pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
+def test_xla_launch_benchmark_quick_runs_and_prints_its_ratios():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, str(root / "benchmarks" / "xla_launch.py"), "--quick",
+                          "--intra-op-threads", "1"], capture_output=True, text=True, timeout=900,
+                         cwd=root, check=True).stdout
+    assert "intra-op threads: 1" in out
+    for label in ("eigen", "xla, one launch", "xla, launch per step from a graph",
+                  "xla, launch per step from eager"):
+        line = next(ln for ln in out.splitlines() if ln.startswith(label + " "))
+        assert float(line.split("/ eigen")[1]) > 0
+
+
+@pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
 def test_xla_vs_eigen_benchmark_quick_runs_and_prints_its_ratios():
     import subprocess
     import sys
