@@ -11,7 +11,7 @@ Neither imports TensorFlow or Keras (09b's kernel cannot import Keras).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from labkit.i18n import _
@@ -29,6 +29,24 @@ def expected_adam_checkpoint_count(n_weights: int, trained: bool) -> int:
     velocity). Introduced in notebooks/09_saver.ipynb.
     """
     return n_weights + 2 + 1 + (2 * n_weights if trained else 0)
+
+
+def _numbers_hint(prediction: Any, measured: Mapping[str, int], keys: tuple[str, ...],
+                  mistake: Callable[[str, int], str]) -> Feedback | None:
+    """What both checks share: ``prediction`` must be a dict of whole numbers under ``keys``, filled
+    in; then each number that differs from ``measured`` is named, with ``mistake(key, value)``.
+    None when every number is right."""
+    if not isinstance(prediction, Mapping) or set(prediction) != set(keys):
+        return hint(_("`my_prediction` must be a dict with the keys {keys}. Received: {prediction!r}")
+                    .format(keys=", ".join(map(repr, keys)), prediction=prediction))
+    if any(prediction[k] is None for k in keys):
+        return hint(_("fill in your prediction: replace each None with a number, then run this cell again."))
+    bad_types = {k: v for k, v in prediction.items() if isinstance(v, bool) or not isinstance(v, int)}
+    if bad_types:
+        return hint(_("each prediction must be a whole number. Received: {bad_types!r}").format(bad_types=bad_types))
+    problems = [f"{k} = {prediction[k]}: " + mistake(k, int(prediction[k]))
+                for k in keys if int(prediction[k]) != int(measured[k])]
+    return hint(" | ".join(problems)) if problems else None
 
 
 def _count_mistake(key: str, value: int, n_weights: int, actual: int) -> str:
@@ -91,24 +109,11 @@ def check_checkpoint_count(prediction: Any, counts: Mapping[str, int]) -> Feedba
 
     Introduced in notebooks/09_saver.ipynb.
     """
-    if not isinstance(prediction, Mapping) or set(prediction) != set(COUNT_KEYS):
-        return hint(
-            _("`my_prediction` must be a dict with the keys 'before_training' and 'after_one_step'. "
-              "Received: {prediction!r}").format(prediction=prediction)
-        )
-    if any(prediction[k] is None for k in COUNT_KEYS):
-        return hint(_("fill in your prediction: replace each None with a number, then run this cell again."))
-    bad_types = {k: v for k, v in prediction.items() if isinstance(v, bool) or not isinstance(v, int)}
-    if bad_types:
-        return hint(_("each prediction must be a whole number. Received: {bad_types!r}").format(bad_types=bad_types))
     n_weights = int(counts["n_weights"])
-    problems = [
-        f"{k} = {prediction[k]}: " + _count_mistake(k, int(prediction[k]), n_weights, int(counts[k]))
-        for k in COUNT_KEYS
-        if int(prediction[k]) != int(counts[k])
-    ]
-    if problems:
-        return hint(" | ".join(problems))
+    wrong = _numbers_hint(prediction, counts, COUNT_KEYS,
+                          lambda k, v: _count_mistake(k, v, n_weights, int(counts[k])))
+    if wrong is not None:
+        return wrong
     return passed(
         _("{before_training} tensors before training (weights, iterations, learning_rate, step), "
           "{after_one_step} after one step (plus momentum and velocity for each of the {n_weights} "
@@ -157,23 +162,10 @@ def check_snapshot_iterations(prediction: Any, measured: Mapping[str, int]) -> F
 
     Introduced in notebooks/09b_savedmodel_fresh_process.ipynb.
     """
-    if not isinstance(prediction, Mapping) or set(prediction) != set(ITERATION_KEYS):
-        return hint(
-            _("`my_prediction` must be a dict with the keys 'in_memory' and 'on_disk'. "
-              "Received: {prediction!r}").format(prediction=prediction)
-        )
-    if any(prediction[k] is None for k in ITERATION_KEYS):
-        return hint(_("fill in your prediction: replace each None with a number, then run this cell again."))
-    bad_types = {k: v for k, v in prediction.items() if isinstance(v, bool) or not isinstance(v, int)}
-    if bad_types:
-        return hint(_("each prediction must be a whole number. Received: {bad_types!r}").format(bad_types=bad_types))
-    problems = [
-        f"{k} = {prediction[k]}: " + _iterations_mistake(k, int(prediction[k]), measured)
-        for k in ITERATION_KEYS
-        if int(prediction[k]) != int(measured[k])
-    ]
-    if problems:
-        return hint(" | ".join(problems))
+    wrong = _numbers_hint(prediction, measured, ITERATION_KEYS,
+                          lambda k, v: _iterations_mistake(k, v, measured))
+    if wrong is not None:
+        return wrong
     return passed(
         _("{in_memory} in memory: {on_disk} restored from the SavedModel plus {calls} steps here. "
           "{on_disk} on disk: a loaded SavedModel is a copy; the files change only when you save "

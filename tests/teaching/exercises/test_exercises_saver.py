@@ -14,40 +14,32 @@ COUNTS = {"before_training": 6, "after_one_step": 12, "n_weights": N_WEIGHTS}
 RIGHT = {"before_training": 6, "after_one_step": 12}
 
 
-@pytest.mark.parametrize(
-    "prediction, words",
-    [
-        # before training, Adam's slots counted although the optimizer is not built yet
-        ({"before_training": 12, "after_one_step": 12}, ["first apply_gradients"]),
-        # after one step, no slots counted
-        ({"before_training": 6, "after_one_step": 6}, ["has been built", "momentum and a velocity"]),
-        # one slot per weight instead of two
-        ({"before_training": 6, "after_one_step": 9}, ["TWO slots per weight"]),
-        # the weights counted twice (under the model and under the optimizer)
-        ({"before_training": 6, "after_one_step": 15}, ["counted the weights twice", "shortest path"]),
-        # the use_bias=False layer given a bias: 4 weights
-        ({"before_training": 7, "after_one_step": 12}, ["use_bias=False"]),
-        # the object graph entry counted
-        ({"before_training": 6, "after_one_step": 13}, ["_CHECKPOINTABLE_OBJECT_GRAPH"]),
-        # step or iterations or learning_rate forgotten
-        ({"before_training": 5, "after_one_step": 11}, ["one short", "learning_rate"]),
-        # the optimizer's own two variables forgotten
-        ({"before_training": 4, "after_one_step": 10}, ["two short", "iterations and learning_rate"]),
-        # something else: the general recipe
-        ({"before_training": 40, "after_one_step": 41}, ["count the parts"]),
-        # not filled in yet (the committed notebook state)
-        ({"before_training": None, "after_one_step": None}, ["fill in your prediction"]),
-        # not a dict / wrong keys / wrong types
-        (None, ["must be a dict"]),
-        ({"before": 6, "after": 12}, ["must be a dict"]),
-        ({"before_training": 6.0, "after_one_step": "12"}, ["whole number"]),
-    ],
-)
-def test_mistakes_are_named(prediction, words):
-    fb = ex.check_checkpoint_count(prediction, COUNTS)
-    assert not fb.ok
-    for word in words:
-        assert word in fb.message, (word, fb.message)
+COUNT_MISTAKES = [
+    # before training, Adam's slots counted although the optimizer is not built yet
+    ({"before_training": 12, "after_one_step": 12}, ["first apply_gradients"]),
+    # after one step, no slots counted
+    ({"before_training": 6, "after_one_step": 6}, ["has been built", "momentum and a velocity"]),
+    # one slot per weight instead of two
+    ({"before_training": 6, "after_one_step": 9}, ["TWO slots per weight"]),
+    # the weights counted twice (under the model and under the optimizer)
+    ({"before_training": 6, "after_one_step": 15}, ["counted the weights twice", "shortest path"]),
+    # the use_bias=False layer given a bias: 4 weights
+    ({"before_training": 7, "after_one_step": 12}, ["use_bias=False"]),
+    # the object graph entry counted
+    ({"before_training": 6, "after_one_step": 13}, ["_CHECKPOINTABLE_OBJECT_GRAPH"]),
+    # step or iterations or learning_rate forgotten
+    ({"before_training": 5, "after_one_step": 11}, ["one short", "learning_rate"]),
+    # the optimizer's own two variables forgotten
+    ({"before_training": 4, "after_one_step": 10}, ["two short", "iterations and learning_rate"]),
+    # something else: the general recipe
+    ({"before_training": 40, "after_one_step": 41}, ["count the parts"]),
+    # not filled in yet (the committed notebook state)
+    ({"before_training": None, "after_one_step": None}, ["fill in your prediction"]),
+    # not a dict / wrong keys / wrong types
+    (None, ["must be a dict"]),
+    ({"before": 6, "after": 12}, ["must be a dict"]),
+    ({"before_training": 6.0, "after_one_step": "12"}, ["whole number"]),
+]
 
 
 def test_only_the_wrong_half_is_named():
@@ -55,9 +47,14 @@ def test_only_the_wrong_half_is_named():
     assert not fb.ok and "before_training = 7" in fb.message and "after_one_step" not in fb.message
 
 
-def test_right_answer_passes():
-    fb = ex.check_checkpoint_count(RIGHT, COUNTS)
-    assert fb.ok and "6 tensors" in fb.message and "12 after" in fb.message
+@pytest.mark.parametrize("check, measured, prediction, words", [
+    (ex.check_checkpoint_count, COUNTS, RIGHT, ["6 tensors", "12 after"]),
+    (ex.check_snapshot_iterations, {"in_memory": 6, "on_disk": 3, "calls_here": 3},
+     {"in_memory": 6, "on_disk": 3}, ["6 in memory", "3 on disk"]),
+])
+def test_right_answer_passes(check, measured, prediction, words):
+    fb = check(prediction, measured)
+    assert fb.ok and all(word in fb.message for word in words), fb.message
 
 
 def test_counts_are_what_tensorflow_writes(tmp_path):
@@ -88,33 +85,30 @@ def test_counts_are_what_tensorflow_writes(tmp_path):
 MEASURED = {"in_memory": 6, "on_disk": 3, "calls_here": 3}
 
 
-@pytest.mark.parametrize(
-    "prediction, words",
-    [
-        ({"in_memory": 3, "on_disk": 3}, ["the two added", "saved count (3)"]),    # started from 0, or stayed
-        ({"in_memory": 3, "on_disk": 3}, ["each train_step this kernel ran (3)"]),
-        ({"in_memory": 5, "on_disk": 3}, ["one short", "section 2"]),              # section 2's call forgotten
-        ({"in_memory": 7, "on_disk": 3}, ["one too many", "after the save"]),      # 09's extra step counted
-        ({"in_memory": 9, "on_disk": 3}, ["counts apply_gradients calls"]),        # something else
-        ({"in_memory": 6, "on_disk": 6}, ["does not write back"]),                 # thought load writes back
-        ({"in_memory": 6, "on_disk": 4}, ["after tf.saved_model.save", "file holds 3"]),  # 09's extra step on disk
-        ({"in_memory": 6, "on_disk": 0}, ["iterations included"]),                 # no optimizer state saved
-        ({"in_memory": 6, "on_disk": 8}, ["nothing this kernel did since"]),
-        ({"in_memory": None, "on_disk": None}, ["fill in your prediction"]),
-        ({"memory": 6, "disk": 3}, ["must be a dict", "'in_memory'"]),
-        ({"in_memory": 6.0, "on_disk": True}, ["whole number"]),
-    ],
-)
-def test_snapshot_mistakes_are_named(prediction, words):
-    fb = ex.check_snapshot_iterations(prediction, MEASURED)
+SNAPSHOT_MISTAKES = [
+    ({"in_memory": 3, "on_disk": 3}, ["the two added", "saved count (3)"]),    # started from 0, or stayed
+    ({"in_memory": 3, "on_disk": 3}, ["each train_step this kernel ran (3)"]),
+    ({"in_memory": 5, "on_disk": 3}, ["one short", "section 2"]),              # section 2's call forgotten
+    ({"in_memory": 7, "on_disk": 3}, ["one too many", "after the save"]),      # 09's extra step counted
+    ({"in_memory": 9, "on_disk": 3}, ["counts apply_gradients calls"]),        # something else
+    ({"in_memory": 6, "on_disk": 6}, ["does not write back"]),                 # thought load writes back
+    ({"in_memory": 6, "on_disk": 4}, ["after tf.saved_model.save", "file holds 3"]),  # 09's extra step on disk
+    ({"in_memory": 6, "on_disk": 0}, ["iterations included"]),                 # no optimizer state saved
+    ({"in_memory": 6, "on_disk": 8}, ["nothing this kernel did since"]),
+    ({"in_memory": None, "on_disk": None}, ["fill in your prediction"]),
+    ({"memory": 6, "disk": 3}, ["must be a dict", "'in_memory'"]),
+    ({"in_memory": 6.0, "on_disk": True}, ["whole number"]),
+]
+
+
+@pytest.mark.parametrize("check, measured, prediction, words",
+                         [(ex.check_checkpoint_count, COUNTS, p, w) for p, w in COUNT_MISTAKES]
+                         + [(ex.check_snapshot_iterations, MEASURED, p, w) for p, w in SNAPSHOT_MISTAKES])
+def test_mistakes_are_named(check, measured, prediction, words):
+    fb = check(prediction, measured)
     assert not fb.ok
     for word in words:
         assert word in fb.message, (word, fb.message)
-
-
-def test_snapshot_right_answer_passes():
-    fb = ex.check_snapshot_iterations({"in_memory": 6, "on_disk": 3}, MEASURED)
-    assert fb.ok and "6 in memory" in fb.message and "3 on disk" in fb.message
 
 
 def test_snapshot_counts_are_what_tensorflow_does(tmp_path):
