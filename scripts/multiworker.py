@@ -33,49 +33,27 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from labkit.digits.run import OPTIMIZERS  # noqa: E402  (light: imports no TensorFlow)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
-    return value
+from labkit.digits.run import OPTIMIZERS, int_at_least, positive_float  # noqa: E402  (light: no TensorFlow)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workers", type=_positive_int, default=2, help="worker processes (default 2)")
-    p.add_argument("--steps", type=_positive_int, default=60, help="training steps (default 60)")
-    p.add_argument("--batch-size", type=_positive_int, default=64,
+    p.add_argument("--workers", type=int_at_least(1), default=2, help="worker processes (default 2)")
+    p.add_argument("--steps", type=int_at_least(1), default=60, help="training steps (default 60)")
+    p.add_argument("--batch-size", type=int_at_least(1), default=64,
                    help="GLOBAL batch size, split across the workers (default 64)")
     p.add_argument("--optimizer", default="Adam", choices=OPTIMIZERS,
                    help="labkit.train optimizer (default Adam)")
-    p.add_argument("--learning-rate", type=_positive_float, default=None,
+    p.add_argument("--learning-rate", type=positive_float, default=None,
                    help="learning rate (default: labkit.digits.run.DEFAULT_LEARNING_RATES)")
     p.add_argument("--ckpt-dir", default=None,
                    help="where the chief writes its checkpoint (default: a temporary folder)")
-    p.add_argument("--timeout", type=_positive_float, default=180.0,
+    p.add_argument("--timeout", type=positive_float, default=180.0,
                    help="seconds before the launcher kills the workers (default 180)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int_at_least(0), default=0)
     p.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.seed < 0:
-        p.error(f"argument --seed: must be an integer >= 0, got {args.seed}")
     if args.batch_size % args.workers:
         p.error(f"argument --batch-size: must be divisible by --workers ({args.workers}), "
                 f"got {args.batch_size}")

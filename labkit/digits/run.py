@@ -291,7 +291,8 @@ def train_digits(
 
 
 # ----------------------------------------------------------------------------- CLI
-def _int_at_least(minimum: int) -> Callable[[str], int]:
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: an integer >= ``minimum`` (also used by scripts/multiworker.py)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -305,7 +306,8 @@ def _int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
+    """An argparse ``type``: a finite number > 0 (also used by scripts/multiworker.py)."""
     try:
         value = float(text)
     except ValueError:
@@ -330,20 +332,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train the digits MLP with a labkit.train optimizer (the capstone run).")
     p.add_argument("--optimizer", type=_optimizer_name, default="Adam",
                    help=f"one of: {', '.join(OPTIMIZERS)} (default Adam)")
-    p.add_argument("--steps", type=_int_at_least(0), default=600,
+    p.add_argument("--steps", type=int_at_least(0), default=600,
                    help="global step to train to (default 600)")
-    p.add_argument("--batch-size", type=_int_at_least(1), default=64, help="default 64")
-    p.add_argument("--learning-rate", type=_positive_float, default=None,
+    p.add_argument("--batch-size", type=int_at_least(1), default=64, help="default 64")
+    p.add_argument("--learning-rate", type=positive_float, default=None,
                    help="default: a per-optimizer rate that suits digits")
-    p.add_argument("--clip-norm", type=_positive_float, default=None,
+    p.add_argument("--clip-norm", type=positive_float, default=None,
                    help="clip gradients to this global norm (default: no clipping)")
     p.add_argument("--logdir", default=None, help="TensorBoard run folder (default: none)")
     p.add_argument("--ckpt-dir", default=None, help="checkpoint folder (default: none)")
     p.add_argument("--resume", action="store_true",
                    help="continue from the newest checkpoint in --ckpt-dir")
-    p.add_argument("--save-every", type=_int_at_least(1), default=100,
+    p.add_argument("--save-every", type=int_at_least(1), default=100,
                    help="checkpoint every N steps (default 100)")
-    p.add_argument("--seed", type=_int_at_least(0), default=0, help="default 0")
+    p.add_argument("--seed", type=int_at_least(0), default=0, help="default 0")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p
 
