@@ -112,7 +112,6 @@ def _cases():
     from labkit.teaching.exercises import capstone, distribute, minimize, optimizers, start
 
     digits = Split(np.zeros((6, 2)), np.array([3, 1, 1, 0, 2, 2]), np.zeros((5, 2)), np.array([3, 3, 1, 0, 3]))
-    results = {"AdamOptimizer": {"accuracy": 0.95, "loss": 0.2}, "FtrlOptimizer": {"accuracy": 0.9, "loss": 0.1}}
     x_tr, y_tr, x_va, y_va, x_te, y_te = _digits_split()
     return {
         "class count None": lambda: start.check_class_count(digits, 3, None),
@@ -129,8 +128,8 @@ def _cases():
         "ratio one": lambda: distribute.check_local_mean_ratio(1.0, 2.0, 2),
         "minimize right": lambda: minimize.check_minimize_prediction(minimize.minimize_answer()),
         "minimize b": lambda: minimize.check_minimize_prediction({**minimize.minimize_answer(), "b": 0.8}),
-        "best right": lambda: optimizers.check_best_optimizer("Adam", results),
-        "best by loss": lambda: optimizers.check_best_optimizer("Ftrl", results),
+        "momentum right": lambda: optimizers.check_momentum_overshoot(0.1, 0.9),
+        "momentum low": lambda: optimizers.check_momentum_overshoot(0.05, 0.1),
     }
 
 

@@ -1,5 +1,4 @@
-"""Exercise checks for the optimizer notebooks (03a/03b_optimizers, 04_playground,
-05_digits_comparison).
+"""Exercise checks for the optimizer notebooks 03a_optimizers and 03b_optimizers.
 
 Each check computes the reference live with the real optimizers (``labkit.train``,
 ``tf.compat.v1.train`` or ``keras.optimizers``) and returns a
@@ -9,7 +8,7 @@ Each check computes the reference live with the real optimizers (``labkit.train`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -18,10 +17,9 @@ from labkit.i18n import N_, _
 from labkit.teaching.exercises.feedback import Feedback, hint, passed
 
 __all__ = ["ADAGRAD_EXERCISE", "adagrad_reference", "check_adagrad_step",
-           "momentum_path", "check_momentum_overshoot", "check_slot_names",
+           "momentum_path", "check_momentum_overshoot",
            "ADAM_EXERCISE", "adam_first_step_reference", "check_adam_first_step",
-           "EPSILON_KEYS", "PLACEMENTS", "epsilon_placement", "check_epsilon_placement",
-           "check_exact_zeros", "check_best_optimizer"]
+           "EPSILON_KEYS", "PLACEMENTS", "epsilon_placement", "check_epsilon_placement"]
 
 # "Write one Adagrad step by hand" (notebooks/03a_optimizers.ipynb).
 ADAGRAD_EXERCISE: dict[str, Any] = {
@@ -153,48 +151,6 @@ def check_momentum_overshoot(learning_rate: Any, momentum: Any) -> Feedback:
                       "raise momentum (try 0.9) so it keeps moving after the gradient changes sign.").format(lowest=lowest, momentum=momentum))
     return hint(_("w never goes below {lowest:.3f}: with learning_rate={learning_rate} it creeps too "
                   "slowly to build up speed. Raise the learning rate (try 0.1 or 0.3).").format(lowest=lowest, learning_rate=learning_rate))
-
-
-def check_slot_names(answer: Any) -> Feedback:
-    """Check ``{optimizer name: [slot names]}`` against live ``get_slot_names()`` after one step.
-
-    Introduced in notebooks/03b_optimizers.ipynb. The answer may cover any subset of the
-    ten optimizers (at least three).
-    """
-    if answer is None:
-        return hint(_("Fill a dict like {'AdamOptimizer': ['m', 'v'], ...} for at least three optimizers, from "
-                      "the slot table printed above or from the update rules."))
-    if not isinstance(answer, Mapping):
-        raise TypeError(_("`answer` must be a dict name -> list of slot names. Received: {answer!r}").format(answer=answer))
-    if len(answer) < 3:
-        return hint(_("answer at least three optimizers; you gave {n_answer}.").format(n_answer=len(answer)))
-    import tensorflow as tf
-
-    import labkit.train as train
-    from labkit.teaching.widgets import make_optimizer
-
-    for name, slots in answer.items():
-        full = name if str(name).endswith("Optimizer") else f"{name}Optimizer"
-        if full not in train.__all__ or full == "Optimizer":
-            return hint(_("{name!r} is not one of the ten optimizers.").format(name=name))
-        if isinstance(slots, str) or not isinstance(slots, Iterable):
-            raise TypeError(_("slots for {name!r} must be a list of names. Received: {slots!r}").format(name=name, slots=slots))
-        opt = make_optimizer(getattr(train, full))
-        v = tf.Variable([1.0, 2.0])
-        opt.minimize(lambda v=v: tf.reduce_sum(v * v), var_list=[v],
-                     global_step=opt.labkit_global_step)
-        real = opt.get_slot_names()
-        if sorted(slots) != real:
-            missing = sorted(set(real) - set(slots))
-            extra = sorted(set(slots) - set(real))
-            parts = []
-            if missing:
-                parts.append(_("it also keeps {missing}").format(missing=missing))
-            if extra:
-                parts.append(_("it has no slot {extra}").format(extra=extra))
-            return hint(_("{optimizer}: {differences}. Slots are per-variable state, one tensor of the "
-                          "variable's shape per name.").format(optimizer=full, differences="; ".join(parts)))
-    return passed(_("all {n_answer} match get_slot_names().").format(n_answer=len(answer)))
 
 
 # "Predict Keras Adam's first step" (notebooks/03b_optimizers.ipynb). Keras's defaults for
@@ -387,58 +343,3 @@ def check_epsilon_placement(answer: Any) -> Feedback:
     first = wrong[0]
     more = _(" ({n_wrong} of 6 are off; this is the first.)").format(n_wrong=len(wrong)) if len(wrong) > 1 else ""
     return hint(_("{first}: you said {said}, the run shows {truth}. {why}{more}").format(first=first, said=_(_SAID[answer[first]]), truth=_(_SAID[truth[first]]), why=_(_WHY[first]), more=more))
-
-
-def check_exact_zeros(answer: Any, trajectories: Mapping[str, Any]) -> Feedback:
-    """Which optimizers end with an EXACT zero coordinate on the ``l1`` surface?
-
-    Introduced in notebooks/04_playground.ipynb. ``trajectories`` is the result of
-    ``labkit.teaching.playground.compute_trajectories("l1", ...)`` the notebook computed; the answer is
-    a collection of optimizer names ("Ftrl" or "FtrlOptimizer").
-    """
-    if answer is None:
-        return hint(_("List the optimizers whose final y is exactly 0.0 (use == 0.0, not a tolerance), e.g. "
-                      "{'ProximalAdagrad', ...}."))
-    if isinstance(answer, str) or not isinstance(answer, Iterable):
-        raise TypeError(_("`answer` must be a collection of optimizer names. Received: {answer!r}").format(answer=answer))
-    got = {a if a.endswith("Optimizer") else f"{a}Optimizer" for a in answer}
-    real = {n for n, tr in trajectories.items() if any(tr.exact_zeros)}
-    if got == real:
-        return passed(_("exactly those: they apply L1 with a proximal (soft-threshold) step, which returns 0.0 "
-                        "itself whenever the pull of the loss is weaker than l1."))
-    missing, extra = sorted(real - got), sorted(got - real)
-    if extra:
-        n = extra[0]
-        tr = trajectories.get(n)
-        where = "" if tr is None else _(" (its final point is {final})").format(final=np.round(tr.final, 6).tolist())
-        return hint(_("{n} gets close to 0 but not exactly{where}: a subgradient step -l1*sign(y) jumps over 0 "
-                      "instead of stopping on it.").format(n=n, where=where))
-    return hint(_("you missed {missing}: look for the optimizers with an l1_regularization_strength "
-                  "argument and compare their final y with 0.0.").format(missing=missing))
-
-
-def check_best_optimizer(answer: Any, results: Mapping[str, Mapping[str, float]]) -> Feedback:
-    """Which optimizer reached the highest test accuracy in the comparison just run?
-
-    Introduced in notebooks/05_digits_comparison.ipynb. ``results`` maps optimizer name to
-    ``{"accuracy": ..., "loss": ...}`` as computed by the notebook.
-    """
-    if answer is None:
-        return hint(_("Read the accuracy column of the results table and give the name of the best optimizer, "
-                      "e.g. 'AdamOptimizer'."))
-    if not isinstance(answer, str):
-        raise TypeError(_("`answer` must be an optimizer name. Received: {answer!r}").format(answer=answer))
-    if not results:
-        raise ValueError(_("`results` is empty: run the comparison first."))
-    full = answer if answer.endswith("Optimizer") else f"{answer}Optimizer"
-    best = max(results, key=lambda n: results[n]["accuracy"])
-    top = results[best]["accuracy"]
-    if full not in results:
-        return hint(_("{answer!r} was not in this comparison; choose from {value}.").format(answer=answer, value=sorted(results)))
-    if results[full]["accuracy"] >= top - 1e-9:
-        return passed(_("{full} has the highest test accuracy ({top:.3f}).").format(full=full, top=top))
-    lowest_loss = min(results, key=lambda n: results[n]["loss"])
-    if full == lowest_loss:
-        return hint(_("{full} has the lowest test LOSS, but the question asks for accuracy; the two rankings "
-                      "can differ.").format(full=full))
-    return hint(_("{full} reached {accuracy:.3f}; one optimizer did better. Sort the table by accuracy.").format(full=full, accuracy=results[full]['accuracy']))

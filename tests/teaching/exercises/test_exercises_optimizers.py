@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from labkit.teaching.exercises import optimizers as ex
-from labkit.teaching.playground import Trajectory
 
 W, G = ex.ADAGRAD_EXERCISE["w"].astype(float), ex.ADAGRAD_EXERCISE["g"].astype(float)
 LR, N0 = ex.ADAGRAD_EXERCISE["learning_rate"], ex.ADAGRAD_EXERCISE["initial_accumulator_value"]
@@ -46,40 +45,6 @@ def test_momentum_overshoot():
     assert not blow and "blows up" in blow.message
     with pytest.raises(ValueError, match="momentum"):
         ex.check_momentum_overshoot(0.1, 1.5)
-
-
-def test_slot_names():
-    good = {"AdamOptimizer": ["m", "v"], "Momentum": ["momentum"], "GradientDescent": []}
-    assert ex.check_slot_names(good)
-    bad = ex.check_slot_names({"AdamOptimizer": ["m"], "Momentum": ["momentum"],
-                               "GradientDescent": []})
-    assert not bad and "'v'" in bad.message
-    assert not ex.check_slot_names({"AdamOptimizer": ["m", "v"]})
-
-
-def _traj(name, final):
-    pts = np.array([[1.0, 1.0], final])
-    return Trajectory(name, pts, np.zeros(2))
-
-
-def test_exact_zeros():
-    trajs = {"FtrlOptimizer": _traj("FtrlOptimizer", [0.5, 0.0]),
-             "AdamOptimizer": _traj("AdamOptimizer", [0.5, 1e-4])}
-    assert ex.check_exact_zeros({"Ftrl"}, trajs)
-    extra = ex.check_exact_zeros({"Ftrl", "Adam"}, trajs)
-    assert not extra and "not exactly" in extra.message
-    missing = ex.check_exact_zeros(set(), trajs)
-    assert not missing and "FtrlOptimizer" in missing.message
-
-
-def test_best_optimizer():
-    results = {"AdamOptimizer": {"accuracy": 0.9, "loss": 0.5},
-               "MomentumOptimizer": {"accuracy": 0.8, "loss": 0.4}}
-    assert ex.check_best_optimizer("Adam", results)
-    wrong = ex.check_best_optimizer("MomentumOptimizer", results)
-    assert not wrong and "LOSS" in wrong.message
-    with pytest.raises(TypeError, match="answer"):
-        ex.check_best_optimizer(3, results)
 
 
 # --- Predict Keras Adam's first step (03b) ---------------------------------------------------
