@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from labkit.i18n import _
+
 __all__ = ["ChunkedTrainer"]
 
 
@@ -73,12 +75,12 @@ class ChunkedTrainer:
         """True when all steps ran or Stop was pressed."""
         return self.stopped or self.step >= self.total_steps
 
-    def stop(self, *_: Any) -> None:
+    def stop(self, *_button: Any) -> None:
         """Ask the loop to stop after the current step (what the Stop button calls)."""
         self.stopped = True
         if self._stop_button is not None:
             self._stop_button.disabled = True
-        self._set_status(f"stopped at step {self.step}")
+        self._set_status(_("stopped at step {step}").format(step=self.step))
 
     def _set_status(self, text: str) -> None:
         if self._status is not None:
@@ -116,7 +118,7 @@ class ChunkedTrainer:
         if self._stop_button is not None:
             self._stop_button.disabled = True
         if not self.stopped:
-            self._set_status(f"finished {self.step} steps")
+            self._set_status(_("finished {step} steps").format(step=self.step))
 
     def run(self, steps: int | None = None) -> list[Any]:
         """Synchronously run ``steps`` more steps (default: until done). Returns ``history``."""
@@ -149,7 +151,7 @@ class ChunkedTrainer:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = asyncio.get_event_loop()
-        self._set_status("running...")
+        self._set_status(_("running..."))
         self.task = loop.create_task(self.run_async())
         return self.task
 
@@ -160,10 +162,11 @@ class ChunkedTrainer:
         import ipywidgets as widgets
 
         if self._stop_button is None:
-            self._stop_button = widgets.Button(description="Stop", button_style="danger",
+            self._stop_button = widgets.Button(description=_("Stop"), button_style="danger",
                                                icon="stop", disabled=self.done)
             self._stop_button.on_click(self.stop)
-            self._status = widgets.Label(f"step {self.step} of {self.total_steps}")
+            self._status = widgets.Label(_("step {step} of {total}").format(
+                step=self.step, total=self.total_steps))
         return widgets.HBox([self._stop_button, self._status])
 
     def _ipython_display_(self) -> None:

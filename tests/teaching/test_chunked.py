@@ -61,6 +61,22 @@ def test_widget_and_progress_bar():
     t.run()
     assert t._bar.n == 4
     assert t._stop_button.disabled
+    assert t._status.value == "finished 4 steps"
+
+
+def test_widget_speaks_the_kernels_language():
+    from labkit import i18n
+
+    try:
+        i18n.set_language("zh_CN")
+        t = ChunkedTrainer(lambda i: 0.0, total_steps=4, chunk_size=2)
+        box = t.widget
+        assert box.children[0].description == "停止"
+        assert box.children[1].value == "第 0 步，共 4 步"
+        t.run()
+        assert t._status.value == "已完成 4 步"
+    finally:
+        i18n.set_language(None)
 
 
 def test_bad_input():
