@@ -25,7 +25,8 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {name: globals()[name] for name in OPTI
 __all__ = [
     "Optimizer",
     "OPTIMIZERS",
-    # the ten (the same names as labkit.registry.OPTIMIZER_NAMES; tests/test_registry.py)
+    # the ten, spelled out so that ruff and mypy see the re-exports (the same names as
+    # labkit.registry.OPTIMIZER_NAMES; tests/test_registry.py checks)
     "GradientDescentOptimizer",
     "AdadeltaOptimizer",
     "AdagradOptimizer",
