@@ -578,6 +578,10 @@ def test_benchmark_quick_runs_and_prints_every_optimizer():
             ("function-jit", "dense")]
     for path in ("eager", "function", "function-jit"):
         assert f"worst ratios on {path}:" in out
+    # TF1's own fused kernels against Keras, beside labkit's ratios (the bound on labkit/Keras)
+    assert "fus/keras" in out.splitlines()[2]
+    keras_rows = [r for r in rows if len(r) == 11 and r[1] == "Adam"]
+    assert keras_rows and all(float(r[8]) > 0 for r in keras_rows)
 
 
 @pytest.mark.slow  # a TensorFlow subprocess: make test runs it, make check does not
