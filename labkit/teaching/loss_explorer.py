@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labkit.i18n import _
 from labkit.teaching.plots import LivePlot
 
 
@@ -181,17 +182,17 @@ class LossExplorer:
 
         self.logit_sliders = [
             widgets.FloatSlider(
-                value=float(v), min=-limit, max=limit, step=0.1, description=f"logit {k}",
+                value=float(v), min=-limit, max=limit, step=0.1, description=_("logit {k}").format(k=k),
                 continuous_update=True, readout_format=".1f",
             )
             for k, v in enumerate(z)
         ]
         self.label_picker = widgets.Dropdown(
-            options=list(range(z.size)), value=int(label), description="true class"
+            options=list(range(z.size)), value=int(label), description=_("true class")
         )
         self.smoothing_slider = widgets.FloatSlider(
             value=float(label_smoothing), min=0.0, max=1.0, step=0.05,
-            description="smoothing", readout_format=".2f",
+            description=_("smoothing"), readout_format=".2f",
         )
         self.readout = widgets.HTML()
         self.plot = LivePlot(nrows=1, ncols=2, figsize=(8.0, 3.0))
@@ -209,9 +210,10 @@ class LossExplorer:
         )
         self._draw()
         self.readout.value = (
-            f"<b>loss</b> = {self.point.loss:.4f} &nbsp; "
-            f"<b>p(true class)</b> = {self.point.probs[self.point.label]:.3f} &nbsp; "
-            f"<b>|gradient|</b> = {np.linalg.norm(self.point.grad):.3f}"
+            _("<b>loss</b> = {loss:.4f} &nbsp; <b>p(true class)</b> = {p_true:.3f} &nbsp; "
+              "<b>|gradient|</b> = {norm:.3f}").format(
+                loss=self.point.loss, p_true=self.point.probs[self.point.label],
+                norm=np.linalg.norm(self.point.grad))
         )
         return self.point
 

@@ -95,6 +95,21 @@ def test_widget_updates_on_slider_moves():
     assert explorer.widget is not None
 
 
+def test_widget_speaks_the_kernels_language():
+    from labkit import i18n
+
+    try:
+        i18n.set_language("zh_CN")
+        explorer = LossExplorer([2.0, 1.0, 0.1], label=0)
+        assert explorer.label_picker.description == "真实类别"
+        assert explorer.smoothing_slider.description == "标签平滑"
+        assert "<b>损失</b>" in explorer.readout.value
+        assert f"{explorer.point.loss:.4f}" in explorer.readout.value
+    finally:
+        i18n.set_language(None)
+    assert LossExplorer([2.0, 1.0, 0.1], label=0).label_picker.description == "true class"
+
+
 def test_widget_rejects_bad_limit_and_logits():
     with pytest.raises(ValueError, match="limit"):
         LossExplorer(limit=0)
