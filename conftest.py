@@ -7,6 +7,7 @@ inherit this environment. tests/test_offline.py checks that the block holds.
 """
 
 import os
+import posixpath
 
 import pytest
 
@@ -22,9 +23,20 @@ def pytest_configure(config):
 
 
 # A notebook that reads another notebook's files runs after it, on the same pytest-xdist worker:
-# 09b loads the SavedModel that 09_saver writes (checkpoints/09_saver/, in each edition's folder).
-# Collection order puts 09_saver first; one scope keeps that order on one worker.
-RUNS_AFTER = {"09b_savedmodel_fresh_process.ipynb": "09_saver.ipynb"}
+# 09b loads the SavedModel that 09_saver writes (checkpoints/09_saver/, in each edition's folder),
+# and 09b's solutions load the English edition's (notebooks/checkpoints/09_saver/). The path is
+# relative to the reading notebook's folder. Collection order puts 09_saver first; one scope
+# keeps that order on one worker.
+RUNS_AFTER = {"09b_savedmodel_fresh_process.ipynb": "09_saver.ipynb",
+              "09b_savedmodel_fresh_process_solutions.ipynb": "../09_saver.ipynb"}
+
+
+def run_after_scope(scope: str) -> str:
+    """The xdist scope (a test file's path) that ``scope`` joins: its own, or RUNS_AFTER's."""
+    folder, _, name = scope.rpartition("/")
+    if name not in RUNS_AFTER:
+        return scope
+    return posixpath.normpath(posixpath.join(folder, RUNS_AFTER[name]))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -35,8 +47,6 @@ def pytest_xdist_make_scheduler(config, log):
 
     class NotebookOrderScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            scope = super()._split_scope(nodeid)
-            folder, _, name = scope.rpartition("/")
-            return f"{folder}/{RUNS_AFTER[name]}" if name in RUNS_AFTER else scope
+            return run_after_scope(super()._split_scope(nodeid))
 
     return NotebookOrderScheduling(config, log)

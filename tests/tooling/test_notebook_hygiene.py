@@ -122,6 +122,21 @@ def test_no_learner_sees_test_plumbing():
             assert "NBVAL_CHECK_OUTPUT" not in cell.source, f"{path.name} cell {i}"
 
 
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_every_lesson_with_an_exercise_has_solutions(path):
+    """An instructor finds each exercise solved in notebooks/solutions/ (a notebook, or a script
+    for the exercises that write code)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    has_exercise = any(c.cell_type == "code" and "labkit.teaching.exercises" in c.source
+                       for c in nb.cells)
+    solutions = ROOT / "notebooks" / "solutions"
+    found = [solutions / f"{path.stem}_solutions.ipynb", solutions / f"{path.stem}.py"]
+    if has_exercise:
+        assert any(f.exists() for f in found), f"{path.name}: no {found[0].name} or {found[1].name}"
+
+
 def test_every_notebook_named_in_labkit_exists():
     """labkit's docstrings name the notebook that introduces each helper; those must exist."""
     import re
