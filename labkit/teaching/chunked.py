@@ -40,7 +40,7 @@ class ChunkedTrainer:
 
         trainer = ChunkedTrainer(lambda i: float(step(x, y)), total_steps=500, chunk_size=25)
         trainer.run(50)        # plain call: 50 steps now
-        trainer                # shows Stop button + progress
+        trainer                # shows the Start and Stop buttons + progress
         trainer.start()        # the rest in the background; the kernel stays responsive
     """
 
@@ -66,6 +66,7 @@ class ChunkedTrainer:
         self.task: asyncio.Task | None = None
         self.seconds = 0.0
         self._bar = None
+        self._start_button = None
         self._stop_button = None
         self._status = None
 
@@ -78,9 +79,14 @@ class ChunkedTrainer:
     def stop(self, *_button: Any) -> None:
         """Ask the loop to stop after the current step (what the Stop button calls)."""
         self.stopped = True
-        if self._stop_button is not None:
-            self._stop_button.disabled = True
+        self._disable_buttons()
         self._set_status(_("stopped at step {step}").format(step=self.step))
+
+    def _disable_buttons(self, stop_too: bool = True) -> None:
+        if self._start_button is not None:
+            self._start_button.disabled = True
+        if stop_too and self._stop_button is not None:
+            self._stop_button.disabled = True
 
     def _set_status(self, text: str) -> None:
         if self._status is not None:
@@ -115,8 +121,7 @@ class ChunkedTrainer:
     def _finish(self) -> None:
         if self._bar is not None:
             self._bar.refresh()
-        if self._stop_button is not None:
-            self._stop_button.disabled = True
+        self._disable_buttons()
         if not self.stopped:
             self._set_status(_("finished {step} steps").format(step=self.step))
 
@@ -151,6 +156,7 @@ class ChunkedTrainer:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = asyncio.get_event_loop()
+        self._disable_buttons(stop_too=False)
         self._set_status(_("running..."))
         self.task = loop.create_task(self.run_async())
         return self.task
@@ -158,16 +164,20 @@ class ChunkedTrainer:
     # ------------------------------------------------------------------ widget
     @property
     def widget(self):
-        """A Stop button and a status label (the tqdm bar shows itself)."""
+        """A Start button (calls ``start``), a Stop button (``stop``) and a status label (the
+        tqdm bar shows itself)."""
         import ipywidgets as widgets
 
         if self._stop_button is None:
+            self._start_button = widgets.Button(description=_("Start"), button_style="success",
+                                                icon="play", disabled=self.done)
+            self._start_button.on_click(lambda _button: self.start())
             self._stop_button = widgets.Button(description=_("Stop"), button_style="danger",
                                                icon="stop", disabled=self.done)
             self._stop_button.on_click(self.stop)
             self._status = widgets.Label(_("step {step} of {total}").format(
                 step=self.step, total=self.total_steps))
-        return widgets.HBox([self._stop_button, self._status])
+        return widgets.HBox([self._start_button, self._stop_button, self._status])
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

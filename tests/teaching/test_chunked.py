@@ -57,11 +57,24 @@ def test_async_run_yields_between_chunks_so_a_stop_click_is_handled():
 def test_widget_and_progress_bar():
     t = ChunkedTrainer(lambda i: 0.0, total_steps=4, chunk_size=2, progress=True)
     box = t.widget
-    assert box.children[0].description == "Stop"
+    assert [b.description for b in box.children[:2]] == ["Start", "Stop"]
     t.run()
     assert t._bar.n == 4
-    assert t._stop_button.disabled
+    assert t._stop_button.disabled and t._start_button.disabled
     assert t._status.value == "finished 4 steps"
+
+
+def test_start_button_starts_the_background_run():
+    async def main():
+        t = ChunkedTrainer(lambda i: i, total_steps=10, chunk_size=2, progress=False)
+        start, stop = t.widget.children[:2]
+        start.click()
+        assert t.task is not None and start.disabled and not stop.disabled
+        await t.task
+        return t
+
+    t = asyncio.run(main())
+    assert t.step == 10 and t._stop_button.disabled
 
 
 def test_widget_speaks_the_kernels_language():
@@ -71,8 +84,8 @@ def test_widget_speaks_the_kernels_language():
         i18n.set_language("zh_CN")
         t = ChunkedTrainer(lambda i: 0.0, total_steps=4, chunk_size=2)
         box = t.widget
-        assert box.children[0].description == "停止"
-        assert box.children[1].value == "第 0 步，共 4 步"
+        assert [b.description for b in box.children[:2]] == ["开始", "停止"]
+        assert box.children[2].value == "第 0 步，共 4 步"
         t.run()
         assert t._status.value == "已完成 4 步"
     finally:
